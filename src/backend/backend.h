@@ -1,0 +1,102 @@
+// The op set every model is written against. One interface, two implementations:
+// cpu/ (f32 activations, any weight dtype, OpenBLAS + AVX-512 loops) and cuda/ (bf16
+// activations, fp32 accumulation). Model code calls these and never branches on device.
+//
+// Conventions
+// - Tensors are dense row-major. "Rows" is the product of all but the last dimension.
+// - Activations use act_dtype(); weights may be F32, BF16 or F16 and are read as-is.
+// - Outputs are preallocated by the caller (backend.empty) with the documented shape;
+//   an op may write its output in place over an input only where it says so.
+// - Errors (shape mismatches, unsupported dtypes) throw folio::Error(kInternal) naming the
+//   op and the shapes: they are programming errors, never user input.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace folio {
+
+struct AttentionSpec {
+  int heads = 1;
+  int head_dim = 64;
+  float scale = 0.125f;
+  // Causal: query i (of Nq, the last Nq positions of the Nk keys) sees keys j <= i + Nk - Nq.
+  bool causal = false;
+  // Decomposed relative-position bias (SAM). When rel_pos_h is defined the keys and queries
+  // form the same grid_h x grid_w grid (Nq == Nk == grid_h*grid_w, token t at row t / grid_w,
+  // column t % grid_w) and logits(i, j) += q_i·Rh[row_i - row_j + grid_h - 1] +
+  // q_i·Rw[col_i - col_j + grid_w - 1], with the unscaled q. Tables: [2*grid_h-1, head_dim],
+  // [2*grid_w-1, head_dim], already resized to the grid. Never materialised as [N, N].
+  Tensor rel_pos_h, rel_pos_w;
+  int grid_h = 0, grid_w = 0;
+};
+
+// One routed expert's SwiGLU weights: down(silu(gate(x)) * up(x)).
+struct ExpertWeights {
+  Tensor gate, up, down;  // [I, D], [I, D], [D, I]
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual Device device() const = 0;
+  virtual DType act_dtype() const = 0;
+
+  // Memory. empty() on the device; to_device() of a host tensor (weights); to_host() copy.
+  virtual Tensor empty(const Shape& shape, DType dt) = 0;
+  virtual Tensor to_device(const Tensor& host) = 0;
+  virtual Tensor to_host(const Tensor& t) = 0;
+  // Host f32 -> activation tensor on the device, and back to host f32.
+  virtual Tensor upload_f32(const Tensor& host_f32) = 0;
+  virtual Tensor download_f32(const Tensor& t) = 0;
+  virtual void synchronize() {}
+
+  // y[M,N] = x[M,K] · w[N,K]^T (+ bias[N]). bias may be nullptr.
+  virtual void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) = 0;
+  // Per row over the last dim D. weight/bias [D]. y may alias x.
+  virtual void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) = 0;
+  virtual void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;
+  // y = a + b, same shape; y may alias a or b.
+  virtual void add(const Tensor& a, const Tensor& b, Tensor& y) = 0;
+  // x[rows, N, C] += p[N, C] for every leading index (position embeddings). In place.
+  virtual void add_broadcast(Tensor& x, const Tensor& p) = 0;
+  // In place activations.
+  virtual void gelu_erf(Tensor& x) = 0;
+  virtual void quick_gelu(Tensor& x) = 0;
+  // gate_up[T, 2I] = [gate | up] -> y[T, I] = silu(gate) * up.
+  virtual void silu_mul(const Tensor& gate_up, Tensor& y) = 0;
+
+  // q[B, Nq, H*D], k/v[B, Nk, H*D] -> out[B, Nq, H*D]. Softmax in fp32.
+  virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                         const AttentionSpec& spec) = 0;
+  // NeoX ("rotate half") RoPE over the full head_dim, in place. x[T, H*D]; positions[T] (host).
+  virtual void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim,
+                         float theta) = 0;
+
+  // dst[i] = src[index[i]] (rows), or zeros where index[i] < 0. src may be a weight table
+  // (any dtype, converted to act_dtype). index is host data.
+  virtual void gather_rows(const Tensor& src, const std::vector<int32_t>& index, Tensor& dst) = 0;
+  // y[M, Ca + Cb] = [a | b].
+  virtual void concat_cols(const Tensor& a, const Tensor& b, Tensor& y) = 0;
+  // 3x3-style convolution input: x channels-last [B, H, W, C] -> cols [B*Ho*Wo, C*k*k], column
+  // order (c, ky, kx) to match a [O, C, k, k] weight; zero padding `pad`.
+  virtual void im2col(const Tensor& x, int kernel, int stride, int pad, Tensor& cols) = 0;
+
+  // MoE. router: logits[T, E] (fp32) -> softmax over E, top-k (ties to the lower index),
+  // weights not renormalised, times scale. ids/weights come back to the host.
+  virtual void router_topk(const Tensor& logits, int k, float scale, std::vector<int32_t>& ids,
+                           std::vector<float>& weights) = 0;
+  // y[T, D] = sum_k weights[t,k] * Expert_{ids[t,k]}(x[t]). Accumulated in fp32.
+  virtual void moe_experts(const Tensor& x, const std::vector<int32_t>& ids, const std::vector<float>& weights,
+                           int k, const std::vector<ExpertWeights>& experts, Tensor& y) = 0;
+  // x[T, D] -> y[T, D] fp32 copy of the rows (for logits); cheap on CPU.
+  virtual void cast_f32(const Tensor& x, Tensor& y) = 0;
+};
+
+// "cpu" or "cuda" (when built with FOLIO_CUDA and a device is present). Throws kUnavailable.
+std::unique_ptr<Backend> make_backend(const std::string& device);
+
+}  // namespace folio

@@ -1,0 +1,46 @@
+#include "core/bf16.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/tensor.h"
+
+#include <atomic>
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+using namespace folio;
+
+TEST(BF16, RoundsToNearestEven) {
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
+  // 1 + 2^-8 lies exactly halfway between two bf16 values; ties go to the even mantissa.
+  EXPECT_EQ(f32_to_bf16(1.00390625f), 0x3f80);
+  EXPECT_EQ(f32_to_bf16(1.01171875f), 0x3f82);
+  EXPECT_TRUE(std::isnan(bf16_to_f32(f32_to_bf16(NAN))));
+  EXPECT_FLOAT_EQ(bf16_to_f32(f32_to_bf16(-3.5f)), -3.5f);
+}
+
+TEST(F16, RoundTripsRepresentableValues) {
+  for (float v : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f}) {
+    EXPECT_EQ(f16_to_f32(f32_to_f16(v)), v) << v;
+  }
+}
+
+TEST(Tensor, ReshapeAndRowsShareStorage) {
+  Tensor t = Tensor::from_f32({0, 1, 2, 3, 4, 5}, {2, 3});
+  Tensor r = t.reshape({3, -1});
+  EXPECT_EQ(r.dim(1), 2);
+  Tensor row = t.rows(1, 2);
+  EXPECT_EQ(row.data<float>()[0], 3.0f);
+  row.data<float>()[0] = 9.0f;
+  EXPECT_EQ(t.data<float>()[3], 9.0f);
+  EXPECT_THROW(t.reshape({4, 2}), Error);
+  EXPECT_THROW(t.rows(1, 3), Error);
+}
+
+TEST(Parallel, CoversEveryIndexOnce) {
+  std::vector<std::atomic<int>> hits(10007);
+  parallel_for(10007, 13, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) hits[i]++;
+  });
+  for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+}
