@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cli/command.h"
 #include "core/error.h"
 
 namespace folio {
@@ -10,12 +11,26 @@ namespace folio {
 int cli_main(int argc, char** argv) {
   CLI::App app{"folio: documents to Markdown and JSON with document-OCR models"};
   app.require_subcommand(1);
+  CommandAction action;
+  add_ocr_command(app, action);
+  add_serve_command(app, action);
+  add_conformance_command(app, action);
+  add_model_command(app, action);
+  add_bench_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  return 0;
+  try {
+    return action ? action() : 0;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "folio: %s\n", e.what());
+    return e.kind() == ErrorKind::kInternal ? 70 : 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "folio: internal error: %s\n", e.what());
+    return 70;
+  }
 }
 
 }  // namespace folio

@@ -1,0 +1,24 @@
+#include "backend/backend.h"
+
+#include "core/error.h"
+
+namespace folio {
+
+std::unique_ptr<Backend> make_cpu_backend();
+#ifdef FOLIO_HAVE_CUDA
+std::unique_ptr<Backend> make_cuda_backend();
+#endif
+
+std::unique_ptr<Backend> make_backend(const std::string& device) {
+  if (device == "cpu") return make_cpu_backend();
+  if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+#ifdef FOLIO_HAVE_CUDA
+    return make_cuda_backend();
+#else
+    throw unavailable("device '" + device + "': this build has no CUDA backend (configure with -DFOLIO_CUDA=ON)");
+#endif
+  }
+  throw invalid_input("unknown device '" + device + "' (expected cpu or cuda)");
+}
+
+}  // namespace folio

@@ -1,0 +1,14 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/command.h"
+
+namespace folio {
+
+// Not written yet: the subcommand is registered so --help lists it, and says so when run.
+void add_model_command(CLI::App& app, CommandAction& action) {
+  auto* cmd = app.add_subcommand("model", "(not available in this build yet)");
+  cmd->allow_extras();
+  cmd->callback([&action] { action = [] { std::fprintf(stderr, "folio model: not implemented yet\n"); return 2; }; });
+}
+
+}  // namespace folio
