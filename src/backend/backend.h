@@ -66,8 +66,8 @@ class Backend {
   // In place activations.
   virtual void gelu_erf(Tensor& x) = 0;
   virtual void quick_gelu(Tensor& x) = 0;
-  // gate_up[T, 2I] = [gate | up] -> y[T, I] = silu(gate) * up.
-  virtual void silu_mul(const Tensor& gate_up, Tensor& y) = 0;
+  // y[T, I] = silu(gate[T, I]) * up[T, I]. y may alias gate.
+  virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor& y) = 0;
 
   // q[B, Nq, H*D], k/v[B, Nk, H*D] -> out[B, Nq, H*D]. Softmax in fp32.
   virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,

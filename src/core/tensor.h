@@ -35,7 +35,7 @@ class Tensor {
                      Device dev = Device::kCPU);
   static Tensor from_f32(const std::vector<float>& v, const Shape& shape);
 
-  bool defined() const { return data_ != nullptr || numel() == 0 && !shape_.empty(); }
+  bool defined() const { return data_ != nullptr || !shape_.empty(); }
   const Shape& shape() const { return shape_; }
   int ndim() const { return static_cast<int>(shape_.size()); }
   int64_t dim(int i) const { return shape_.at(i < 0 ? i + ndim() : i); }

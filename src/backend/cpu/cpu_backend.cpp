@@ -1,6 +1,316 @@
-// placeholder, replaced by the CPU backend
+// The CPU backend: f32 activations, weights read in their stored dtype. Exact enough to be
+// the conformance reference (fp32 everywhere) and fast enough to be a product: big products
+// go to OpenBLAS, few-row products to AVX-512 loops over bf16 weights, elementwise loops are
+// written to vectorise.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
 #include "backend/backend.h"
+#include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/vec_math.h"
+#include "core/bf16.h"
 #include "core/error.h"
+#include "core/parallel.h"
+
 namespace folio {
-std::unique_ptr<Backend> make_cpu_backend() { throw unavailable("cpu backend not built yet"); }
+namespace {
+
+int64_t rows_of(const Tensor& t) { return t.ndim() == 0 ? 1 : t.numel() / t.dim(-1); }
+
+void expect_f32(const Tensor& t, const char* op) {
+  if (t.dtype() != DType::kF32) throw internal_error(std::string(op) + ": expected f32 activations, got " + dtype_name(t.dtype()));
+}
+
+void expect_same(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.numel() != b.numel())
+    throw internal_error(std::string(op) + ": " + shape_str(a.shape()) + " vs " + shape_str(b.shape()));
+}
+
+// Reads element i of a parameter tensor (f32/bf16/f16) as float.
+inline float param_at(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::kF32: return t.data<float>()[i];
+    case DType::kBF16: return bf16_to_f32(t.data<uint16_t>()[i]);
+    case DType::kF16: return f16_to_f32(t.data<uint16_t>()[i]);
+    default: throw internal_error(std::string("parameter of dtype ") + dtype_name(t.dtype()));
+  }
+}
+
+std::vector<float> param_f32(const Tensor& t) {
+  std::vector<float> v(t.numel());
+  for (int64_t i = 0; i < t.numel(); ++i) v[i] = param_at(t, i);
+  return v;
+}
+
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+  Device device() const override { return Device::kCPU; }
+  DType act_dtype() const override { return DType::kF32; }
+
+  Tensor empty(const Shape& shape, DType dt) override { return Tensor::empty(shape, dt); }
+  Tensor to_device(const Tensor& host) override { return host; }
+  Tensor to_host(const Tensor& t) override { return t; }
+  Tensor upload_f32(const Tensor& host_f32) override { return host_f32.dtype() == DType::kF32 ? host_f32 : host_f32.to_f32(); }
+  Tensor download_f32(const Tensor& t) override { return t.dtype() == DType::kF32 ? t : t.to_f32(); }
+
+  void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override {
+    expect_f32(x, "linear");
+    const int64_t K = x.dim(-1), M = rows_of(x), N = w.dim(0);
+    if (rows_of(y) != M || y.dim(-1) != N)
+      throw internal_error("linear: output " + shape_str(y.shape()) + " for x " + shape_str(x.shape()) + " w " + shape_str(w.shape()));
+    std::vector<float> b;
+    if (bias && bias->numel()) {
+      if (bias->numel() != N) throw internal_error("linear: bias " + shape_str(bias->shape()) + " for N=" + std::to_string(N));
+      b = bias->dtype() == DType::kF32 ? std::vector<float>(bias->data<float>(), bias->data<float>() + N) : param_f32(*bias);
+    }
+    cpu::linear(x.data<float>(), M, K, w, b.empty() ? nullptr : b.data(), y.data<float>());
+  }
+
+  void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {
+    expect_f32(x, "layer_norm");
+    expect_same(x, y, "layer_norm");
+    const int64_t D = x.dim(-1), M = rows_of(x);
+    const std::vector<float> wf = param_f32(w), bf = param_f32(b);
+    parallel_for(M, 16, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xi = x.data<float>() + r * D;
+        float* yi = y.data<float>() + r * D;
+        double mean = 0, var = 0;
+        for (int64_t i = 0; i < D; ++i) mean += xi[i];
+        mean /= D;
+        for (int64_t i = 0; i < D; ++i) var += (xi[i] - mean) * (xi[i] - mean);
+        var /= D;
+        const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+        const float m = static_cast<float>(mean);
+        for (int64_t i = 0; i < D; ++i) yi[i] = (xi[i] - m) * inv * wf[i] + bf[i];
+      }
+    });
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override {
+    expect_f32(x, "rms_norm");
+    expect_same(x, y, "rms_norm");
+    const int64_t D = x.dim(-1), M = rows_of(x);
+    const std::vector<float> wf = param_f32(w);
+    parallel_for(M, 16, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xi = x.data<float>() + r * D;
+        float* yi = y.data<float>() + r * D;
+        double ss = 0;
+        for (int64_t i = 0; i < D; ++i) ss += static_cast<double>(xi[i]) * xi[i];
+        const float inv = static_cast<float>(1.0 / std::sqrt(ss / D + eps));
+        for (int64_t i = 0; i < D; ++i) yi[i] = wf[i] * (xi[i] * inv);
+      }
+    });
+  }
+
+  void add(const Tensor& a, const Tensor& b, Tensor& y) override {
+    expect_same(a, b, "add");
+    expect_same(a, y, "add");
+    const float* pa = a.data<float>();
+    const float* pb = b.data<float>();
+    float* py = y.data<float>();
+    parallel_for(a.numel(), 1 << 16, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) py[i] = pa[i] + pb[i];
+    });
+  }
+
+  void add_broadcast(Tensor& x, const Tensor& p) override {
+    const int64_t block = p.numel();
+    if (block == 0 || x.numel() % block != 0)
+      throw internal_error("add_broadcast: " + shape_str(x.shape()) + " += " + shape_str(p.shape()));
+    const std::vector<float> pf = param_f32(p);
+    float* px = x.data<float>();
+    for (int64_t o = 0; o < x.numel(); o += block)
+      for (int64_t i = 0; i < block; ++i) px[o + i] += pf[i];
+  }
+
+  void gelu_erf(Tensor& x) override {
+    map_inplace(x, [](float v) { return 0.5f * v * (1.0f + cpu::fast_erf(v * 0.70710678118654752f)); });
+  }
+
+  void quick_gelu(Tensor& x) override {
+    map_inplace(x, [](float v) { return v / (1.0f + cpu::fast_exp(-1.702f * v)); });
+  }
+
+  void silu_mul(const Tensor& gate, const Tensor& up, Tensor& y) override {
+    expect_same(gate, up, "silu_mul");
+    expect_same(gate, y, "silu_mul");
+    const float* g = gate.data<float>();
+    const float* u = up.data<float>();
+    float* py = y.data<float>();
+    parallel_for(gate.numel(), 1 << 15, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) py[i] = g[i] / (1.0f + cpu::fast_exp(-g[i])) * u[i];
+    });
+  }
+
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
+    cpu::attention(q, k, v, out, spec);
+  }
+
+  void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim, float theta) override {
+    const int64_t T = rows_of(x);
+    if (static_cast<int64_t>(positions.size()) != T || x.dim(-1) != static_cast<int64_t>(heads) * head_dim)
+      throw internal_error("rope_neox: " + shape_str(x.shape()) + " with " + std::to_string(positions.size()) + " positions");
+    const int half = head_dim / 2;
+    std::vector<float> inv_freq(half);
+    for (int i = 0; i < half; ++i)
+      inv_freq[i] = static_cast<float>(1.0 / std::pow(static_cast<double>(theta), 2.0 * i / head_dim));
+    float* px = x.data<float>();
+    parallel_for(T, 8, [&](int64_t t0, int64_t t1) {
+      std::vector<float> c(half), s(half);
+      for (int64_t t = t0; t < t1; ++t) {
+        for (int i = 0; i < half; ++i) {
+          // Angles in fp32 like the reference (positions * inv_freq in float).
+          const float ang = static_cast<float>(positions[t]) * inv_freq[i];
+          c[i] = std::cos(ang);
+          s[i] = std::sin(ang);
+        }
+        for (int h = 0; h < heads; ++h) {
+          float* v = px + t * heads * head_dim + h * head_dim;
+          for (int i = 0; i < half; ++i) {
+            const float a = v[i], b = v[i + half];
+            v[i] = a * c[i] - b * s[i];
+            v[i + half] = b * c[i] + a * s[i];
+          }
+        }
+      }
+    });
+  }
+
+  void gather_rows(const Tensor& src, const std::vector<int32_t>& index, Tensor& dst) override {
+    const int64_t C = src.dim(-1), R = rows_of(src);
+    if (dst.dim(-1) != C || rows_of(dst) != static_cast<int64_t>(index.size()))
+      throw internal_error("gather_rows: " + shape_str(src.shape()) + " -> " + shape_str(dst.shape()));
+    float* out = dst.data<float>();
+    parallel_for(static_cast<int64_t>(index.size()), 64, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        float* o = out + i * C;
+        const int64_t r = index[i];
+        if (r < 0) {
+          std::fill(o, o + C, 0.0f);
+          continue;
+        }
+        if (r >= R) throw internal_error("gather_rows: index " + std::to_string(r) + " >= " + std::to_string(R));
+        if (src.dtype() == DType::kF32) {
+          std::memcpy(o, src.data<float>() + r * C, C * 4);
+        } else {
+          for (int64_t c = 0; c < C; ++c) o[c] = param_at(src, r * C + c);
+        }
+      }
+    });
+  }
+
+  void concat_cols(const Tensor& a, const Tensor& b, Tensor& y) override {
+    const int64_t M = rows_of(a), Ca = a.dim(-1), Cb = b.dim(-1);
+    if (rows_of(b) != M || rows_of(y) != M || y.dim(-1) != Ca + Cb) throw internal_error("concat_cols: shapes do not fit");
+    for (int64_t m = 0; m < M; ++m) {
+      std::memcpy(y.data<float>() + m * (Ca + Cb), a.data<float>() + m * Ca, Ca * 4);
+      std::memcpy(y.data<float>() + m * (Ca + Cb) + Ca, b.data<float>() + m * Cb, Cb * 4);
+    }
+  }
+
+  void im2col(const Tensor& x, int kernel, int stride, int pad, Tensor& cols) override {
+    const int64_t B = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
+    const int64_t Ho = (H + 2 * pad - kernel) / stride + 1, Wo = (W + 2 * pad - kernel) / stride + 1;
+    const int64_t KK = static_cast<int64_t>(kernel) * kernel;
+    if (rows_of(cols) != B * Ho * Wo || cols.dim(-1) != C * KK)
+      throw internal_error("im2col: output " + shape_str(cols.shape()) + " for input " + shape_str(x.shape()));
+    const float* px = x.data<float>();
+    float* pc = cols.data<float>();
+    parallel_for(B * Ho, 1, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t b = r / Ho, oy = r % Ho;
+        for (int64_t ox = 0; ox < Wo; ++ox) {
+          float* dst = pc + ((b * Ho + oy) * Wo + ox) * C * KK;
+          for (int ky = 0; ky < kernel; ++ky) {
+            const int64_t iy = oy * stride - pad + ky;
+            for (int kx = 0; kx < kernel; ++kx) {
+              const int64_t ix = ox * stride - pad + kx;
+              const bool inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+              const float* src = px + ((b * H + iy) * W + ix) * C;
+              for (int64_t c = 0; c < C; ++c) dst[c * KK + ky * kernel + kx] = inside ? src[c] : 0.0f;
+            }
+          }
+        }
+      }
+    });
+  }
+
+  void router_topk(const Tensor& logits, int k, float scale, std::vector<int32_t>& ids, std::vector<float>& weights) override {
+    const int64_t T = rows_of(logits), E = logits.dim(-1);
+    ids.assign(T * k, 0);
+    weights.assign(T * k, 0.0f);
+    std::vector<float> p(E);
+    std::vector<int32_t> order(E);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* l = logits.data<float>() + t * E;
+      const float mx = *std::max_element(l, l + E);
+      float sum = 0;
+      for (int64_t e = 0; e < E; ++e) sum += (p[e] = std::exp(l[e] - mx));
+      for (int64_t e = 0; e < E; ++e) p[e] /= sum;
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+      for (int j = 0; j < k; ++j) {
+        ids[t * k + j] = order[j];
+        weights[t * k + j] = p[order[j]] * scale;
+      }
+    }
+  }
+
+  void moe_experts(const Tensor& x, const std::vector<int32_t>& ids, const std::vector<float>& weights, int k,
+                   const std::vector<ExpertWeights>& experts, Tensor& y) override {
+    const int64_t T = rows_of(x), D = x.dim(-1);
+    std::fill(y.data<float>(), y.data<float>() + y.numel(), 0.0f);
+    // Group the (token, slot) pairs by expert so each expert runs one product over its tokens.
+    std::vector<std::vector<int64_t>> members(experts.size());
+    for (int64_t t = 0; t < T; ++t)
+      for (int j = 0; j < k; ++j) members.at(ids[t * k + j]).push_back(t * k + j);
+    for (size_t e = 0; e < experts.size(); ++e) {
+      if (members[e].empty()) continue;
+      const int64_t n = static_cast<int64_t>(members[e].size());
+      const int64_t I = experts[e].gate.dim(0);
+      Tensor xe = Tensor::empty({n, D}, DType::kF32);
+      for (int64_t i = 0; i < n; ++i)
+        std::memcpy(xe.data<float>() + i * D, x.data<float>() + (members[e][i] / k) * D, D * 4);
+      Tensor g = Tensor::empty({n, I}, DType::kF32), u = Tensor::empty({n, I}, DType::kF32);
+      linear(xe, experts[e].gate, nullptr, g);
+      linear(xe, experts[e].up, nullptr, u);
+      silu_mul(g, u, g);
+      Tensor o = Tensor::empty({n, D}, DType::kF32);
+      linear(g, experts[e].down, nullptr, o);
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t slot = members[e][i];
+        const float wgt = weights[slot];
+        float* dst = y.data<float>() + (slot / k) * D;
+        const float* src = o.data<float>() + i * D;
+        for (int64_t c = 0; c < D; ++c) dst[c] += wgt * src[c];
+      }
+    }
+  }
+
+  void cast_f32(const Tensor& x, Tensor& y) override {
+    expect_same(x, y, "cast_f32");
+    std::memcpy(y.data<float>(), x.data<float>(), x.numel() * 4);
+  }
+
+ private:
+  template <class F>
+  void map_inplace(Tensor& x, F f) {
+    expect_f32(x, "activation");
+    float* p = x.data<float>();
+    parallel_for(x.numel(), 1 << 15, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) p[i] = f(p[i]);
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
 }  // namespace folio

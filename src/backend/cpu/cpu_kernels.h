@@ -1,0 +1,20 @@
+// Kernels of the CPU backend that have more than a few lines: matrix products with
+// weights stored in bf16/f16 (kept in that dtype to halve memory traffic), and attention.
+#pragma once
+#include <cstdint>
+
+#include "backend/backend.h"
+
+namespace folio::cpu {
+
+// y[M,N] = x[M,K] · w[N,K]^T (+ bias). x, y f32; w f32/bf16/f16.
+void linear(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y);
+
+// Few-row product for bf16 weights with AVX-512 (memory bound: reads each weight once).
+// Returns false when the CPU lacks AVX-512 so the caller falls back.
+bool gemv_bf16_avx512(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t n_begin, int64_t n_end,
+                      const float* bias, float* y, int64_t N);
+
+void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec);
+
+}  // namespace folio::cpu

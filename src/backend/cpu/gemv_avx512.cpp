@@ -1,0 +1,62 @@
+// Compiled with -mavx512f (see src/CMakeLists.txt) and only called after a runtime check.
+#include <immintrin.h>
+
+#include "backend/cpu/cpu_kernels.h"
+
+namespace folio::cpu {
+
+namespace {
+
+inline __m512 load_bf16x16(const uint16_t* p) {
+  __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+}
+
+inline __m512 load_bf16_masked(const uint16_t* p, __mmask16 m) {
+  __m256i raw = _mm256_maskz_loadu_epi16(m, p);
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+}
+
+// R rows of x (R <= 4) against one weight row.
+template <int R>
+void rows_dot(const float* x, int64_t K, const uint16_t* wrow, float* out) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const __m512 wf = load_bf16x16(wrow + k);
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_loadu_ps(x + r * K + k), acc[r]);
+  }
+  if (k < K) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (K - k)) - 1);
+    const __m512 wf = load_bf16_masked(wrow + k, m);
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_maskz_loadu_ps(m, x + r * K + k), acc[r]);
+  }
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+}  // namespace
+
+bool gemv_bf16_avx512(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t n_begin, int64_t n_end,
+                      const float* bias, float* y, int64_t N) {
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return false;
+  float tmp[4];
+  for (int64_t m0 = 0; m0 < M; m0 += 4) {
+    const int rows = static_cast<int>(M - m0 < 4 ? M - m0 : 4);
+    const float* xr = x + m0 * K;
+    for (int64_t n = n_begin; n < n_end; ++n) {
+      const uint16_t* wrow = w + n * K;
+      switch (rows) {
+        case 4: rows_dot<4>(xr, K, wrow, tmp); break;
+        case 3: rows_dot<3>(xr, K, wrow, tmp); break;
+        case 2: rows_dot<2>(xr, K, wrow, tmp); break;
+        default: rows_dot<1>(xr, K, wrow, tmp); break;
+      }
+      const float b = bias ? bias[n] : 0.0f;
+      for (int r = 0; r < rows; ++r) y[(m0 + r) * N + n] = tmp[r] + b;
+    }
+  }
+  return true;
+}
+
+}  // namespace folio::cpu

@@ -1,0 +1,144 @@
+#include "models/deepseek_ocr/decoder.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace folio {
+
+KvCache Decoder::new_cache(int64_t capacity) {
+  KvCache c;
+  c.capacity = capacity;
+  const int64_t width = int64_t(cfg_.heads) * cfg_.head_dim;
+  for (int l = 0; l < cfg_.layers; ++l) {
+    c.k.push_back(be_.empty({capacity, width}, be_.act_dtype()));
+    c.v.push_back(be_.empty({capacity, width}, be_.act_dtype()));
+  }
+  return c;
+}
+
+Tensor Decoder::embed(const std::vector<int32_t>& ids, const Tensor* image_embeds, int image_token) {
+  const int64_t T = static_cast<int64_t>(ids.size());
+  std::vector<int32_t> text_idx(T), image_idx(T, -1);
+  int32_t next_image = 0;
+  for (int64_t i = 0; i < T; ++i) {
+    if (ids[i] == image_token && image_embeds) {
+      text_idx[i] = -1;
+      image_idx[i] = next_image++;
+    } else {
+      if (ids[i] < 0 || ids[i] >= cfg_.vocab) throw invalid_input("token id " + std::to_string(ids[i]) + " is outside the vocabulary");
+      text_idx[i] = ids[i];
+    }
+  }
+  if (image_embeds && next_image != image_embeds->dim(0))
+    throw invalid_input("the prompt has " + std::to_string(next_image) + " image placeholders but the image block has " +
+                        std::to_string(image_embeds->dim(0)) + " rows");
+  Tensor h = be_.empty({T, cfg_.hidden}, be_.act_dtype());
+  be_.gather_rows(w_.embed_tokens, text_idx, h);
+  if (image_embeds && next_image > 0) {
+    Tensor img = be_.empty({T, cfg_.hidden}, be_.act_dtype());
+    be_.gather_rows(*image_embeds, image_idx, img);
+    be_.add(h, img, h);
+  }
+  return h;
+}
+
+void Decoder::attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache& cache, int layer, int64_t start) {
+  const int64_t T = h.dim(0), width = int64_t(cfg_.heads) * cfg_.head_dim;
+  Tensor xn = be_.empty(h.shape(), be_.act_dtype());
+  be_.rms_norm(h, lw.input_norm.w, cfg_.rms_eps, xn);
+  Tensor q = linear_new(be_, xn, lw.q, nullptr);
+  // New keys and values go straight into their cache rows.
+  Tensor kdst = cache.k[layer].rows(start, start + T), vdst = cache.v[layer].rows(start, start + T);
+  be_.linear(xn, lw.k, nullptr, kdst);
+  be_.linear(xn, lw.v, nullptr, vdst);
+  std::vector<int32_t> pos(T);
+  for (int64_t i = 0; i < T; ++i) pos[i] = static_cast<int32_t>(start + i);
+  be_.rope_neox(q, pos, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
+  be_.rope_neox(kdst, pos, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
+  AttentionSpec spec;
+  spec.heads = cfg_.heads;
+  spec.head_dim = cfg_.head_dim;
+  spec.scale = 1.0f / std::sqrt(static_cast<float>(cfg_.head_dim));
+  spec.causal = true;
+  const int64_t keys = start + T;
+  Tensor a = be_.empty({1, T, width}, be_.act_dtype());
+  be_.attention(q.reshape({1, T, width}), cache.k[layer].rows(0, keys).reshape({1, keys, width}),
+                cache.v[layer].rows(0, keys).reshape({1, keys, width}), a, spec);
+  Tensor o = linear_new(be_, a.reshape({T, width}), lw.o, nullptr);
+  be_.add(h, o, h);
+}
+
+namespace {
+
+Tensor swiglu(Backend& be, const Tensor& x, const Tensor& gate, const Tensor& up, const Tensor& down) {
+  Tensor g = linear_new(be, x, gate, nullptr);
+  Tensor u = linear_new(be, x, up, nullptr);
+  be.silu_mul(g, u, g);
+  return linear_new(be, g, down, nullptr);
+}
+
+}  // namespace
+
+void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw) {
+  Tensor xn = be_.empty(h.shape(), be_.act_dtype());
+  be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xn);
+  if (!lw.moe) {
+    Tensor y = swiglu(be_, xn, lw.gate, lw.up, lw.down);
+    be_.add(h, y, h);
+    return;
+  }
+  // Router in fp32 (§3.7): logits, softmax over all experts, top-k, weights as they are.
+  const int64_t T = h.dim(0);
+  Tensor xf = be_.empty(xn.shape(), DType::kF32);
+  be_.cast_f32(xn, xf);
+  Tensor logits = be_.empty({T, cfg_.experts}, DType::kF32);
+  be_.linear(xf, lw.router, nullptr, logits);
+  std::vector<int32_t> ids;
+  std::vector<float> weights;
+  be_.router_topk(logits, cfg_.top_k, cfg_.routed_scale, ids, weights);
+  if (cfg_.norm_topk) {
+    for (int64_t t = 0; t < T; ++t) {
+      float s = 1e-20f;
+      for (int j = 0; j < cfg_.top_k; ++j) s += weights[t * cfg_.top_k + j];
+      for (int j = 0; j < cfg_.top_k; ++j) weights[t * cfg_.top_k + j] /= s;
+    }
+  }
+  Tensor routed = be_.empty(h.shape(), be_.act_dtype());
+  be_.moe_experts(xn, ids, weights, cfg_.top_k, lw.experts, routed);
+  be_.add(h, routed, h);
+  if (lw.shared.gate.defined()) {
+    Tensor s = swiglu(be_, xn, lw.shared.gate, lw.shared.up, lw.shared.down);
+    be_.add(h, s, h);
+  }
+}
+
+std::vector<float> Decoder::forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,
+                                    int image_token, const Trace& t) {
+  const int64_t T = static_cast<int64_t>(ids.size()), start = cache.length;
+  if (T == 0) throw internal_error("decoder: no tokens");
+  if (start + T > cache.capacity)
+    throw too_large("sequence of " + std::to_string(start + T) + " tokens exceeds the context of " +
+                    std::to_string(cache.capacity));
+  Tensor h = embed(ids, image_embeds, image_token);
+  for (int l = 0; l < cfg_.layers; ++l) {
+    const DecoderLayerWeights& lw = w_.layers[l];
+    attention_block(h, lw, cache, l, start);
+    ffn_block(h, lw);
+    if (l == 0) trace(t, "lm_layer0", h);
+  }
+  cache.length = start + T;
+  Tensor last = h.rows(T - 1, T);
+  if (t) {
+    Tensor all = be_.empty(h.shape(), be_.act_dtype());
+    be_.rms_norm(h, w_.norm.w, cfg_.rms_eps, all);
+    trace(t, "lm_final_norm", all);
+  }
+  Tensor normed = be_.empty(last.shape(), be_.act_dtype());
+  be_.rms_norm(last, w_.norm.w, cfg_.rms_eps, normed);
+  Tensor logits = linear_new(be_, normed, w_.lm_head, nullptr);
+  Tensor host = be_.download_f32(logits);
+  return std::vector<float>(host.data<float>(), host.data<float>() + host.numel());
+}
+
+}  // namespace folio

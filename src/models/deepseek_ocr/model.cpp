@@ -1,0 +1,22 @@
+#include "models/deepseek_ocr/model.h"
+
+#include "core/error.h"
+
+namespace folio {
+
+std::unique_ptr<DeepseekOcrModel> DeepseekOcrModel::load(const std::string& dir, Backend& backend) {
+  std::unique_ptr<DeepseekOcrModel> m(new DeepseekOcrModel(backend));
+  m->dir_ = dir;
+  m->ck_ = Checkpoint::open(dir);
+  const auto& arch = m->ck_->config().value("architectures", nlohmann::json::array());
+  if (!arch.is_array() || arch.empty() || arch[0] != "DeepseekOCRForCausalLM")
+    throw invalid_input(m->ck_->config_path() + ": architectures is " + arch.dump() +
+                        ", expected [\"DeepseekOCRForCausalLM\"] (DeepSeek-OCR v1)");
+  m->cfg_ = DeepseekOcrConfig::from_checkpoint(*m->ck_);
+  m->w_ = DeepseekOcrWeights::load(*m->ck_, m->cfg_, backend);
+  m->vision_ = std::make_unique<VisionEncoder>(m->cfg_, m->w_, backend);
+  m->decoder_ = std::make_unique<Decoder>(m->cfg_.lm, m->w_.lm, backend);
+  return m;
+}
+
+}  // namespace folio

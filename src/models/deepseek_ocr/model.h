@@ -1,0 +1,41 @@
+// DeepSeek-OCR loaded from a hub folder and bound to a backend. Immutable after load; the
+// per-request state is the KvCache. Not thread-safe for concurrent forward calls on one
+// backend (the engine serialises them).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "models/deepseek_ocr/decoder.h"
+#include "models/deepseek_ocr/vision.h"
+#include "weights/checkpoint.h"
+
+namespace folio {
+
+class DeepseekOcrModel {
+ public:
+  // Throws Error naming the folder, file, field or tensor that is wrong.
+  static std::unique_ptr<DeepseekOcrModel> load(const std::string& dir, Backend& backend);
+
+  const DeepseekOcrConfig& config() const { return cfg_; }
+  Backend& backend() { return be_; }
+  const std::string& dir() const { return dir_; }
+
+  Tensor encode(const ViewPixels& views, const Trace& t = {}) { return vision_->encode(views, t); }
+  KvCache new_cache(int64_t capacity) { return decoder_->new_cache(capacity); }
+  std::vector<float> forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,
+                             const Trace& t = {}) {
+    return decoder_->forward(cache, ids, image_embeds, cfg_.image_token, t);
+  }
+
+ private:
+  DeepseekOcrModel(Backend& be) : be_(be) {}
+  Backend& be_;
+  std::string dir_;
+  std::unique_ptr<Checkpoint> ck_;
+  DeepseekOcrConfig cfg_;
+  DeepseekOcrWeights w_;
+  std::unique_ptr<VisionEncoder> vision_;
+  std::unique_ptr<Decoder> decoder_;
+};
+
+}  // namespace folio

@@ -1,0 +1,151 @@
+#include "models/deepseek_ocr/sam.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "models/deepseek_ocr/pos_tables.h"
+
+namespace folio {
+
+namespace {
+
+// Row indices that cut a [B, G, G] token grid into win x win windows after zero-padding the
+// bottom/right edge to a multiple of win (-1 = a zero padding row). Window order: batch,
+// window row, window column; tokens row-major inside a window.
+std::vector<int32_t> window_partition_index(int batch, int grid, int win) {
+  const int padded = (grid + win - 1) / win * win, nw = padded / win;
+  std::vector<int32_t> idx;
+  idx.reserve(static_cast<size_t>(batch) * nw * nw * win * win);
+  for (int b = 0; b < batch; ++b)
+    for (int wy = 0; wy < nw; ++wy)
+      for (int wx = 0; wx < nw; ++wx)
+        for (int y = 0; y < win; ++y)
+          for (int x = 0; x < win; ++x) {
+            const int gy = wy * win + y, gx = wx * win + x;
+            idx.push_back(gy < grid && gx < grid ? (b * grid + gy) * grid + gx : -1);
+          }
+  return idx;
+}
+
+// The inverse: for each grid token, its row in the windowed layout (padding dropped).
+std::vector<int32_t> window_merge_index(int batch, int grid, int win) {
+  const int padded = (grid + win - 1) / win * win, nw = padded / win;
+  std::vector<int32_t> idx;
+  idx.reserve(static_cast<size_t>(batch) * grid * grid);
+  for (int b = 0; b < batch; ++b)
+    for (int gy = 0; gy < grid; ++gy)
+      for (int gx = 0; gx < grid; ++gx) {
+        const int window = (b * nw + gy / win) * nw + gx / win;
+        idx.push_back(window * win * win + (gy % win) * win + gx % win);
+      }
+  return idx;
+}
+
+}  // namespace
+
+const Tensor& SamEncoder::pos_for(int grid) {
+  auto it = pos_cache_.find(grid);
+  if (it == pos_cache_.end())
+    it = pos_cache_.emplace(grid, be_.upload_f32(sam_pos_embed_for_grid(w_.pos_embed, grid))).first;
+  return it->second;
+}
+
+const std::pair<Tensor, Tensor>& SamEncoder::rel_tables_for(int block, int grid) {
+  auto key = std::make_pair(block, grid);
+  auto it = rel_cache_.find(key);
+  if (it == rel_cache_.end()) {
+    const SamBlockWeights& bw = w_.blocks.at(block);
+    it = rel_cache_
+             .emplace(key, std::make_pair(be_.upload_f32(rel_pos_for_length(bw.rel_pos_h, 2 * grid - 1)),
+                                          be_.upload_f32(rel_pos_for_length(bw.rel_pos_w, 2 * grid - 1))))
+             .first;
+  }
+  return it->second;
+}
+
+Tensor SamEncoder::forward(const std::vector<float>& pixels, int batch, int size, const Trace& t, const std::string& view) {
+  const int P = cfg_.patch, G = size / P, C = cfg_.width;
+  if (size % (P * 4) != 0 || static_cast<int64_t>(pixels.size()) != int64_t(batch) * 3 * size * size)
+    throw internal_error("SAM: pixels do not hold " + std::to_string(batch) + " views of " + std::to_string(size) + "^2");
+  // Patch embedding = im2col of non-overlapping 16x16 patches (column order c, ky, kx).
+  Tensor patches = Tensor::empty({int64_t(batch) * G * G, 3 * P * P}, DType::kF32);
+  float* pp = patches.data<float>();
+  for (int b = 0; b < batch; ++b)
+    for (int gy = 0; gy < G; ++gy)
+      for (int gx = 0; gx < G; ++gx) {
+        float* dst = pp + ((int64_t(b) * G + gy) * G + gx) * 3 * P * P;
+        for (int c = 0; c < 3; ++c)
+          for (int ky = 0; ky < P; ++ky)
+            for (int kx = 0; kx < P; ++kx)
+              dst[(c * P + ky) * P + kx] = pixels[((int64_t(b) * 3 + c) * size + gy * P + ky) * size + gx * P + kx];
+      }
+  Tensor x = linear_new(be_, be_.upload_f32(patches), w_.patch_embed);  // [B*G*G, C]
+  x = x.reshape({batch, int64_t(G) * G, C});
+  be_.add_broadcast(x, pos_for(G));
+  x = x.reshape({int64_t(batch) * G * G, C});
+
+  for (int i = 0; i < cfg_.layers; ++i) x = block(x, i, batch, G);
+
+  // Neck: 1x1 conv (a linear over channels), LayerNorm2d, 3x3 conv, LayerNorm2d.
+  Tensor n = linear_new(be_, x, w_.neck0, nullptr);
+  be_.layer_norm(n, w_.neck1.w, w_.neck1.b, cfg_.eps, n);
+  n = conv3x3(n, w_.neck2, batch, G, cfg_.neck, 1);
+  be_.layer_norm(n, w_.neck3.w, w_.neck3.b, cfg_.eps, n);
+  Tensor d1 = conv3x3(n, w_.net2, batch, G, cfg_.neck, 2);               // [B*(G/2)^2, down1]
+  Tensor d2 = conv3x3(d1, w_.net3, batch, G / 2, cfg_.down1, 2);         // [B*(G/4)^2, down2]
+  trace(t, "sam_" + view, d2);
+  return d2;
+}
+
+Tensor SamEncoder::conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride) {
+  const int out_grid = (grid + 2 - 3) / stride + 1;
+  Tensor cols = be_.empty({int64_t(batch) * out_grid * out_grid, int64_t(channels) * 9}, be_.act_dtype());
+  be_.im2col(x.reshape({batch, grid, grid, channels}), 3, stride, 1, cols);
+  return linear_new(be_, cols, w, nullptr);
+}
+
+Tensor SamEncoder::block(const Tensor& x, int index, int batch, int grid) {
+  const SamBlockWeights& bw = w_.blocks.at(index);
+  Tensor xn = layer_norm_new(be_, x, bw.norm1, cfg_.eps);
+  Tensor attn;
+  if (bw.global) {
+    attn = attention(xn.reshape({batch, int64_t(grid) * grid, cfg_.width}), index, grid);
+  } else {
+    const int win = cfg_.window;
+    const int nw = (grid + win - 1) / win;
+    Tensor windows = be_.empty({int64_t(batch) * nw * nw, int64_t(win) * win, cfg_.width}, be_.act_dtype());
+    be_.gather_rows(xn, window_partition_index(batch, grid, win), windows);
+    Tensor wa = attention(windows, index, win);
+    attn = be_.empty({int64_t(batch) * grid * grid, cfg_.width}, be_.act_dtype());
+    be_.gather_rows(wa.reshape({-1, cfg_.width}), window_merge_index(batch, grid, win), attn);
+  }
+  Tensor h = be_.empty(x.shape(), be_.act_dtype());
+  be_.add(x, attn.reshape(x.shape()), h);
+  Tensor hn = layer_norm_new(be_, h, bw.norm2, cfg_.eps);
+  Tensor m = linear_new(be_, hn, bw.lin1);
+  be_.gelu_erf(m);
+  Tensor m2 = linear_new(be_, m, bw.lin2);
+  be_.add(h, m2, h);
+  return h;
+}
+
+// xs: [n, grid*grid, C] (n windows or n views). Returns [n, grid*grid, C] after proj.
+Tensor SamEncoder::attention(const Tensor& xs, int index, int grid) {
+  const SamBlockWeights& bw = w_.blocks.at(index);
+  const int heads = cfg_.heads, hd = cfg_.width / heads;
+  Qkv qkv = project_qkv(be_, xs, bw.qkv);
+  AttentionSpec spec;
+  spec.heads = heads;
+  spec.head_dim = hd;
+  spec.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  spec.grid_h = spec.grid_w = grid;
+  // Windowed blocks use their 27-row tables as stored; global blocks resize theirs to the grid.
+  const auto& tabs = rel_tables_for(index, grid);
+  spec.rel_pos_h = tabs.first;
+  spec.rel_pos_w = tabs.second;
+  Tensor out = be_.empty(xs.shape(), be_.act_dtype());
+  be_.attention(qkv.q, qkv.k, qkv.v, out, spec);
+  return linear_new(be_, out, bw.proj);
+}
+
+}  // namespace folio

@@ -1,0 +1,44 @@
+// Shared pieces of the DeepSeek-OCR stage files: the trace hook that names intermediate
+// tensors like the conformance data (sam_global, clip_global, image_embeds, lm_layer0 ...),
+// and small helpers over the backend.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "backend/backend.h"
+#include "models/deepseek_ocr/weights.h"
+
+namespace folio {
+
+// Called with a stage name and the device tensor at that point; may be empty.
+using Trace = std::function<void(const std::string& name, const Tensor& value)>;
+
+inline void trace(const Trace& t, const std::string& name, const Tensor& v) {
+  if (t) t(name, v);
+}
+
+// y = x·Wᵀ + b into a new activation tensor [rows, N].
+inline Tensor linear_new(Backend& be, const Tensor& x, const Tensor& w, const Tensor* bias) {
+  Shape s = x.shape();
+  s.back() = w.dim(0);
+  Tensor y = be.empty(s, be.act_dtype());
+  be.linear(x, w, bias, y);
+  return y;
+}
+
+inline Tensor linear_new(Backend& be, const Tensor& x, const LinearWeights& l) { return linear_new(be, x, l.w, l.bias()); }
+
+// The q, k and v parts of a fused [3*D, D] projection are row ranges of its weight and bias;
+// running them as three products avoids strided views of one fused output.
+struct Qkv {
+  Tensor q, k, v;
+};
+Qkv project_qkv(Backend& be, const Tensor& x, const LinearWeights& qkv);
+
+inline Tensor layer_norm_new(Backend& be, const Tensor& x, const NormWeights& n, float eps) {
+  Tensor y = be.empty(x.shape(), be.act_dtype());
+  be.layer_norm(x, n.w, n.b, eps, y);
+  return y;
+}
+
+}  // namespace folio

@@ -1,0 +1,43 @@
+// The DeepEncoder of DeepSeek-OCR end to end: SAM -> CLIP -> [CLIP | SAM] -> projector for
+// each view size, then the image block layout (§3.6): tiles stitched into one grid with a
+// newline vector after every row, the global view likewise, then the view separator.
+#pragma once
+#include <vector>
+
+#include "models/deepseek_ocr/clip.h"
+#include "models/deepseek_ocr/sam.h"
+
+namespace folio {
+
+// Pixels of one page's views (host f32, normalised, bf16-rounded, CHW per view).
+struct ViewPixels {
+  std::vector<float> global;  // [3, base, base]
+  int base_size = 1024;
+  std::vector<float> tiles;   // [n, 3, tile, tile], n = grid_w * grid_h when tiled, else empty
+  int tile_size = 640;
+  int grid_w = 1, grid_h = 1;
+  bool tiled() const { return !tiles.empty(); }
+};
+
+// Placeholder rows the layout produces (equals the prompt's image token count).
+int64_t image_block_rows(int base_size, int tile_size, int grid_w, int grid_h, bool tiled);
+
+class VisionEncoder {
+ public:
+  VisionEncoder(const DeepseekOcrConfig& cfg, const DeepseekOcrWeights& w, Backend& be);
+
+  // Returns image_embeds [N, hidden] on the device.
+  Tensor encode(const ViewPixels& views, const Trace& t);
+
+ private:
+  // One batch of equally sized views -> projected tokens [B * g * g, hidden].
+  Tensor encode_views(const std::vector<float>& pixels, int batch, int size, const Trace& t, const std::string& name);
+
+  const DeepseekOcrConfig& cfg_;
+  const DeepseekOcrWeights& w_;
+  Backend& be_;
+  SamEncoder sam_;
+  ClipEncoder clip_;
+};
+
+}  // namespace folio

@@ -1,0 +1,132 @@
+#include "models/deepseek_ocr/weights.h"
+
+#include <algorithm>
+#include <string>
+
+#include "weights/checkpoint.h"
+
+namespace folio {
+
+namespace {
+
+// Fetches tensors from the checkpoint under a name prefix and moves them to the device.
+class Binder {
+ public:
+  Binder(Checkpoint& ck, Backend& be) : ck_(ck), be_(be) {}
+
+  Tensor get(const std::string& name, const Shape& shape) { return be_.to_device(ck_.get(name, shape)); }
+  // A convolution kernel [out, in, k, k] viewed as a matrix [out, in*k*k].
+  Tensor conv(const std::string& name, int64_t out, int64_t in, int64_t k) {
+    return get(name, {out, in, k, k}).reshape({out, in * k * k});
+  }
+  Tensor host(const std::string& name, const Shape& shape) { return ck_.get(name, shape); }
+  LinearWeights linear(const std::string& name, int64_t out, int64_t in, bool bias) {
+    LinearWeights l;
+    l.w = get(name + ".weight", {out, in});
+    if (bias) l.b = get(name + ".bias", {out});
+    return l;
+  }
+  NormWeights norm(const std::string& name, int64_t d, bool bias) {
+    NormWeights n;
+    n.w = get(name + ".weight", {d});
+    if (bias) n.b = get(name + ".bias", {d});
+    return n;
+  }
+  ExpertWeights swiglu(const std::string& name, int64_t ffn, int64_t hidden) {
+    return {get(name + ".gate_proj.weight", {ffn, hidden}), get(name + ".up_proj.weight", {ffn, hidden}),
+            get(name + ".down_proj.weight", {hidden, ffn})};
+  }
+
+ private:
+  Checkpoint& ck_;
+  Backend& be_;
+};
+
+}  // namespace
+
+DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrConfig& cfg, Backend& backend) {
+  Binder b(ck, backend);
+  DeepseekOcrWeights w;
+
+  const SamConfig& s = cfg.sam;
+  const std::string sp = "model.sam_model.";
+  const int64_t sam_head = s.width / s.heads;
+  w.sam.patch_embed.w = b.conv(sp + "patch_embed.proj.weight", s.width, 3, s.patch);
+  w.sam.patch_embed.b = b.get(sp + "patch_embed.proj.bias", {s.width});
+  w.sam.pos_embed = b.host(sp + "pos_embed", {1, s.pos_grid, s.pos_grid, s.width});
+  for (int i = 0; i < s.layers; ++i) {
+    const std::string p = sp + "blocks." + std::to_string(i) + ".";
+    SamBlockWeights blk;
+    blk.global = std::find(s.global_blocks.begin(), s.global_blocks.end(), i) != s.global_blocks.end();
+    blk.norm1 = b.norm(p + "norm1", s.width, true);
+    blk.norm2 = b.norm(p + "norm2", s.width, true);
+    blk.qkv = b.linear(p + "attn.qkv", 3 * s.width, s.width, true);
+    blk.proj = b.linear(p + "attn.proj", s.width, s.width, true);
+    const int64_t rel_len = blk.global ? 2 * s.pos_grid - 1 : 2 * s.window - 1;
+    blk.rel_pos_h = b.host(p + "attn.rel_pos_h", {rel_len, sam_head});
+    blk.rel_pos_w = b.host(p + "attn.rel_pos_w", {rel_len, sam_head});
+    blk.lin1 = b.linear(p + "mlp.lin1", s.mlp, s.width, true);
+    blk.lin2 = b.linear(p + "mlp.lin2", s.width, s.mlp, true);
+    w.sam.blocks.push_back(std::move(blk));
+  }
+  w.sam.neck0 = b.conv(sp + "neck.0.weight", s.neck, s.width, 1);
+  w.sam.neck1 = b.norm(sp + "neck.1", s.neck, true);
+  w.sam.neck2 = b.conv(sp + "neck.2.weight", s.neck, s.neck, 3);
+  w.sam.neck3 = b.norm(sp + "neck.3", s.neck, true);
+  w.sam.net2 = b.conv(sp + "net_2.weight", s.down1, s.neck, 3);
+  w.sam.net3 = b.conv(sp + "net_3.weight", s.down2, s.down1, 3);
+
+  const ClipConfig& c = cfg.clip;
+  const std::string cp = "model.vision_model.";
+  w.clip.class_embedding = b.host(cp + "embeddings.class_embedding", {c.width});
+  w.clip.position_embedding =
+      b.host(cp + "embeddings.position_embedding.weight", {int64_t(c.pos_grid) * c.pos_grid + 1, c.width});
+  w.clip.pre_norm = b.norm(cp + "pre_layrnorm", c.width, true);
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string p = cp + "transformer.layers." + std::to_string(l) + ".";
+    ClipLayerWeights lw;
+    lw.ln1 = b.norm(p + "layer_norm1", c.width, true);
+    lw.ln2 = b.norm(p + "layer_norm2", c.width, true);
+    lw.qkv = b.linear(p + "self_attn.qkv_proj", 3 * c.width, c.width, true);
+    lw.out = b.linear(p + "self_attn.out_proj", c.width, c.width, true);
+    lw.fc1 = b.linear(p + "mlp.fc1", c.ffn, c.width, true);
+    lw.fc2 = b.linear(p + "mlp.fc2", c.width, c.ffn, true);
+    w.clip.layers.push_back(std::move(lw));
+  }
+
+  w.projector = b.linear("model.projector.layers", cfg.projector_out, cfg.projector_in, true);
+  w.image_newline = b.host("model.image_newline", {cfg.projector_out});
+  w.view_separator = b.host("model.view_seperator", {cfg.projector_out});  // sic: the checkpoint's spelling
+
+  const DecoderConfig& d = cfg.lm;
+  w.lm.embed_tokens = b.get("model.embed_tokens.weight", {d.vocab, d.hidden});
+  for (int l = 0; l < d.layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    DecoderLayerWeights lw;
+    lw.input_norm = b.norm(p + "input_layernorm", d.hidden, false);
+    lw.post_norm = b.norm(p + "post_attention_layernorm", d.hidden, false);
+    const int64_t qdim = int64_t(d.heads) * d.head_dim;
+    lw.q = b.get(p + "self_attn.q_proj.weight", {qdim, d.hidden});
+    lw.k = b.get(p + "self_attn.k_proj.weight", {qdim, d.hidden});
+    lw.v = b.get(p + "self_attn.v_proj.weight", {qdim, d.hidden});
+    lw.o = b.get(p + "self_attn.o_proj.weight", {d.hidden, qdim});
+    lw.moe = d.is_moe_layer(l);
+    if (lw.moe) {
+      lw.router = b.get(p + "mlp.gate.weight", {d.experts, d.hidden});
+      for (int e = 0; e < d.experts; ++e)
+        lw.experts.push_back(b.swiglu(p + "mlp.experts." + std::to_string(e), d.expert_ffn, d.hidden));
+      if (d.shared_experts > 0) lw.shared = b.swiglu(p + "mlp.shared_experts", int64_t(d.expert_ffn) * d.shared_experts, d.hidden);
+    } else {
+      ExpertWeights dense = b.swiglu(p + "mlp", d.dense_ffn, d.hidden);
+      lw.gate = dense.gate;
+      lw.up = dense.up;
+      lw.down = dense.down;
+    }
+    w.lm.layers.push_back(std::move(lw));
+  }
+  w.lm.norm = b.norm("model.norm", d.hidden, false);
+  w.lm.lm_head = b.get("lm_head.weight", {d.vocab, d.hidden});
+  return w;
+}
+
+}  // namespace folio
