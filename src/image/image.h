@@ -1,6 +1,7 @@
 // An 8-bit RGB raster, row-major, 3 bytes per pixel, no padding between rows.
 // This is what every decoder produces and every view builder consumes.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
