@@ -1,0 +1,275 @@
+#include "cli/conformance_runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "backend/backend.h"
+#include "core/error.h"
+#include "image/io/decode.h"
+#include "image/tile_grid.h"
+#include "image/views.h"
+#include "models/deepseek_ocr/model.h"
+#include "text/ngram_ban.h"  // TEMP_NGRAM
+#include "weights/safetensors.h"
+
+namespace folio {
+
+using nlohmann::json;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw not_found(path + ": cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+json read_json(const std::string& path) {
+  try {
+    return json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw invalid_input(path + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+struct Compare {
+  double rel = 0, cos = 1;
+};
+
+// rel = max|a - b| / rms(b); cosine over the flattened tensors.
+Compare compare(const std::vector<float>& got, const std::vector<float>& want) {
+  Compare c;
+  if (got.size() != want.size()) {
+    c.rel = INFINITY;
+    c.cos = 0;
+    return c;
+  }
+  double max_diff = 0, ss = 0, dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - want[i]));
+    ss += static_cast<double>(want[i]) * want[i];
+    dot += static_cast<double>(got[i]) * want[i];
+    na += static_cast<double>(got[i]) * got[i];
+    nb += static_cast<double>(want[i]) * want[i];
+  }
+  const double rms = std::sqrt(ss / std::max<size_t>(1, want.size()));
+  c.rel = rms > 0 ? max_diff / rms : max_diff;
+  c.cos = (na > 0 && nb > 0) ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
+  return c;
+}
+
+// Channels-last rows [B*g*g, C] -> channels-first [B, C, g, g] (the golden SAM layout).
+std::vector<float> to_channels_first(const std::vector<float>& rows, int64_t batch, int64_t g, int64_t C) {
+  std::vector<float> out(rows.size());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t p = 0; p < g * g; ++p)
+      for (int64_t c = 0; c < C; ++c) out[(b * C + c) * g * g + p] = rows[(b * g * g + p) * C + c];
+  return out;
+}
+
+class Runner {
+ public:
+  explicit Runner(const ConformanceOptions& o) : opt_(o) {
+    tol_ = opt_.max_rel_error >= 0 ? opt_.max_rel_error : (opt_.device == "cpu" ? 1e-3 : 3e-2);
+  }
+
+  ConformanceReport run() {
+    const std::string dir = opt_.golden_dir;
+    const json index = read_json(dir + "/index.json");
+    backend_ = make_backend(opt_.device);
+    model_ = DeepseekOcrModel::load(dir + "/model", *backend_);
+    check_rules(dir + "/rules.json");
+    for (const json& c : index.at("cases")) run_case(dir, c);
+    return report_;
+  }
+
+ private:
+  void add(const std::string& case_name, const std::string& stage, const Compare& c, const std::string& detail = "") {
+    ConformanceRow r{case_name, stage, detail, c.rel, c.cos, c.rel <= tol_ && c.cos >= opt_.min_cosine};
+    report_.rows.push_back(r);
+  }
+  void add_exact(const std::string& case_name, const std::string& stage, bool ok, const std::string& detail) {
+    report_.rows.push_back({case_name, stage, detail, ok ? 0.0 : 1.0, ok ? 1.0 : 0.0, ok});
+  }
+
+  void check_rules(const std::string& path) {
+    if (!std::filesystem::exists(path)) return;
+    const json rules = read_json(path);
+    int grid_ok = 0, grid_n = 0;
+    std::string first_bad;
+    for (const json& g : rules.value("grids", json::array())) {
+      for (const char* key : {"max6", "max9"}) {
+        if (!g.contains(key)) continue;
+        const int max_tiles = std::string(key) == "max6" ? 6 : 9;
+        const TileGrid got = choose_tile_grid(g["w"].get<int>(), g["h"].get<int>(), 2, max_tiles);
+        const bool ok = got.w == g[key][0].get<int>() && got.h == g[key][1].get<int>();
+        ++grid_n;
+        grid_ok += ok;
+        if (!ok && first_bad.empty())
+          first_bad = std::to_string(g["w"].get<int>()) + "x" + std::to_string(g["h"].get<int>()) + " " + key;
+      }
+    }
+    if (grid_n)
+      add_exact("rules", "tile_grid", grid_ok == grid_n,
+                std::to_string(grid_ok) + "/" + std::to_string(grid_n) + (first_bad.empty() ? "" : " first miss " + first_bad));
+    int ng_ok = 0, ng_n = 0;
+    for (const json& r : rules.value("ngram", json::array())) {
+      const auto ids = r["ids"].get<std::vector<int32_t>>();
+      const auto wl = r["whitelist"].get<std::vector<int32_t>>();
+      auto want = r["banned"].get<std::vector<int32_t>>();
+      std::sort(want.begin(), want.end());
+      auto got = ngram_banned_next(ids, r["ngram_size"].get<int>(), r["window_size"].get<int>(), wl);
+      std::sort(got.begin(), got.end());
+      ++ng_n;
+      ng_ok += got == want;
+    }
+    if (ng_n) add_exact("rules", "ngram_ban", ng_ok == ng_n, std::to_string(ng_ok) + "/" + std::to_string(ng_n));
+  }
+
+  void run_case(const std::string& dir, const json& c) {
+    const std::string name = c.at("name").get<std::string>();
+    const std::string case_dir = dir + "/cases/" + name;
+    auto golden = SafetensorsFile::open(case_dir + "/tensors.safetensors");
+    auto want = [&](const std::string& t) { return golden->get(t).to_vector_f32(); };
+
+    // 1. Preprocessing: our views from the page against the official ones.
+    const std::string image_path = dir + "/images/" + c.at("image").get<std::string>();
+    const Image page = decode_image(read_file(image_path), image_path);
+    ViewOptions vo;
+    vo.mode = parse_mode(c.at("mode").get<std::string>());
+    vo.max_tiles = c.value("max_crops", 6);
+    const PageViews views = make_views(page, vo);
+    const int gw = c["spatial_crop_w_h"][0].get<int>(), gh = c["spatial_crop_w_h"][1].get<int>();
+    const Image golden_global = load_png(case_dir + "/global.png");
+    int max_px = pixel_diff(views.global, golden_global);
+    std::vector<Image> golden_tiles;
+    for (size_t i = 0; i < c["views"].size(); ++i) {
+      const std::string v = c["views"][i].get<std::string>();
+      if (v == "global") continue;
+      golden_tiles.push_back(load_png(case_dir + "/" + v + ".png"));
+    }
+    bool tiles_match = golden_tiles.size() == views.tiles.size();
+    for (size_t i = 0; tiles_match && i < golden_tiles.size(); ++i)
+      max_px = std::max(max_px, pixel_diff(views.tiles[i], golden_tiles[i]));
+    const bool grid_ok = views.grid_w == gw && views.grid_h == gh && tiles_match &&
+                         views.n_placeholders == c.at("n_image_tokens").get<int>();
+    add_exact(name, "views", grid_ok && max_px == 0,
+              "grid " + std::to_string(views.grid_w) + "x" + std::to_string(views.grid_h) + ", placeholders " +
+                  std::to_string(views.n_placeholders) + ", max pixel diff " + std::to_string(max_px));
+
+    // 2. Encoder, fed with the official views so it is tested apart from resampling.
+    ViewPixels px;
+    px.base_size = golden_global.width;
+    px.global = to_model_pixels(golden_global);
+    if (!golden_tiles.empty()) {
+      px.tile_size = golden_tiles[0].width;
+      px.grid_w = gw;
+      px.grid_h = gh;
+      for (const Image& t : golden_tiles) {
+        auto p = to_model_pixels(t);
+        px.tiles.insert(px.tiles.end(), p.begin(), p.end());
+      }
+    }
+    std::map<std::string, std::vector<float>> got;
+    Trace trace = [&](const std::string& stage, const Tensor& v) { got[stage] = backend_->download_f32(v).to_vector_f32(); };
+    Tensor embeds = model_->encode(px, trace);
+    const auto& cfg = model_->config();
+    for (const std::string view : {"global", "tiles"}) {
+      if (!golden->has("sam_" + view)) continue;
+      const Shape s = golden->tensors().at("sam_" + view).shape;  // [B, C, g, g]
+      add(name, "sam_" + view, compare(to_channels_first(got["sam_" + view], s[0], s[2], s[1]), want("sam_" + view)));
+      add(name, "clip_" + view, compare(got["clip_" + view], want("clip_" + view)));
+      add(name, "proj_" + view, compare(got["proj_" + view], want("proj_" + view)));
+    }
+    add(name, "image_embeds", compare(got["image_embeds"], want("image_embeds")));
+
+    // 3. Decoder: prefill stages and logits, then greedy decoding.
+    const Tensor ids_t = golden->get("input_ids");
+    std::vector<int32_t> ids(ids_t.numel());
+    for (int64_t i = 0; i < ids_t.numel(); ++i) ids[i] = static_cast<int32_t>(ids_t.data<int64_t>()[i]);
+    for (const bool ngram : {false, true}) {
+      const std::string prefix = ngram ? "greedy_ngram_" : "greedy_";
+      if (!golden->has(prefix + "tokens")) continue;
+      KvCache cache = model_->new_cache(static_cast<int64_t>(ids.size()) + 64);
+      got.clear();
+      std::vector<float> logits = model_->forward(cache, ids, &embeds, ngram ? Trace{} : trace);
+      if (!ngram) {
+        add(name, "lm_layer0", compare(got["lm_layer0"], want("lm_layer0")));
+        add(name, "lm_final_norm", compare(got["lm_final_norm"], want("lm_final_norm")));
+        add(name, "prefill_logits", compare(logits, want("prefill_logits")));
+      }
+      const Tensor wt = golden->get(prefix + "tokens");
+      std::vector<int32_t> generated;
+      int matched = 0;
+      bool diverged = false;
+      for (int64_t step = 0; step < wt.numel(); ++step) {
+        if (ngram) {
+          for (int32_t b : ngram_banned_next(generated, 3, 12, {128821, 128822})) logits[b] = -INFINITY;
+        }
+        const int32_t tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        const int32_t expect = static_cast<int32_t>(wt.data<int64_t>()[step]);
+        if (!diverged && tok == expect) ++matched;
+        if (tok != expect) diverged = true;
+        // Follow the golden path so one near-tie does not cascade into every later step.
+        generated.push_back(expect);
+        if (step + 1 < wt.numel()) logits = model_->forward(cache, {expect}, nullptr);
+      }
+      add_exact(name, prefix + "tokens", matched == wt.numel(),
+                std::to_string(matched) + "/" + std::to_string(wt.numel()) + " tokens match");
+    }
+    (void)cfg;
+  }
+
+  static Image load_png(const std::string& path) { return decode_image(read_file(path), path); }
+
+  static int pixel_diff(const Image& a, const Image& b) {
+    if (a.width != b.width || a.height != b.height) return 255;
+    int m = 0;
+    for (size_t i = 0; i < a.rgb.size(); ++i) m = std::max(m, std::abs(int(a.rgb[i]) - int(b.rgb[i])));
+    return m;
+  }
+
+  ConformanceOptions opt_;
+  double tol_ = 1e-3;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<DeepseekOcrModel> model_;
+  ConformanceReport report_;
+};
+
+}  // namespace
+
+bool ConformanceReport::all_pass() const {
+  if (rows.empty()) return false;
+  for (const auto& r : rows)
+    if (!r.pass) return false;
+  return true;
+}
+
+std::string ConformanceReport::table() const {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-16s %-22s %-10s %-10s %-5s %s\n", "case", "stage", "rel_err", "cosine", "ok", "detail");
+  out += line;
+  for (const auto& r : rows) {
+    std::snprintf(line, sizeof line, "%-16s %-22s %-10.3g %-10.6f %-5s %s\n", r.case_name.c_str(), r.stage.c_str(),
+                  r.rel_error, r.cosine, r.pass ? "yes" : "NO", r.detail.c_str());
+    out += line;
+  }
+  return out;
+}
+
+ConformanceReport run_conformance(const ConformanceOptions& options) {
+  if (!std::filesystem::is_directory(options.golden_dir))
+    throw not_found(options.golden_dir + ": conformance folder not found");
+  return Runner(options).run();
+}
+
+}  // namespace folio
