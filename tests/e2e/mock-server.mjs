@@ -6,6 +6,7 @@
 //   page must neutralise, and known words ("mock page N words ...").
 // - A job advances by exactly one page per GET /v1/jobs/{id} after the first, so progress is
 //   deterministic; the last page of a job of 3+ pages fails with a per-page error.
+// - After failJobPolls(n), the next n job polls answer 503 (a server restart, seen from the page).
 // - With `apiKey`, /v1/* answers 401 with the contract's JSON error unless `Authorization: Bearer KEY`.
 //
 // Run alone: node tests/e2e/mock-server.mjs [port] (serves web/dist; handy for looking at the page).
@@ -83,6 +84,7 @@ export async function startMockServer({ port = 0, distDir = DEFAULT_DIST, apiKey
   const jobs = new Map();
   const requests = []; // {method, path, authorization, fields, file}
   let nextJob = 1;
+  let failingPolls = 0; // the next N job polls answer 503, as a restarting server would
 
   async function api(req, res, path) {
     const record = { method: req.method, path, authorization: req.headers.authorization ?? null };
@@ -126,6 +128,10 @@ export async function startMockServer({ port = 0, distDir = DEFAULT_DIST, apiKey
       return sendJson(res, 200, { id: job.id, status: job.status });
     }
     if (req.method !== 'GET' || jobMatch[2]) return sendError(res, 405, 'invalid_input', `${req.method} ${path} is not supported`);
+    if (failingPolls > 0) {
+      failingPolls--;
+      return sendError(res, 503, 'unavailable', 'the mock is restarting');
+    }
     if (job.status === 'queued' || job.status === 'running') {
       if (job.polls++ > 0) job.pages_done = Math.min(job.pages_total, job.pages_done + 1);
       job.status = job.pages_done === job.pages_total ? 'done' : job.pages_done > 0 ? 'running' : 'queued';
@@ -164,6 +170,7 @@ export async function startMockServer({ port = 0, distDir = DEFAULT_DIST, apiKey
   return {
     url,
     requests,
+    failJobPolls: (n) => { failingPolls = n; },
     close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
   };
 }

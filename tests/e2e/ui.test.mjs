@@ -1,7 +1,7 @@
 // Browser test of the web page's logic against the mock server (no engine needed): API key and
 // JSON error display, paste of an image -> /v1/ocr, drop of a PDF -> job with per-page progress
-// and per-page results as they arrive, a failed page, boxes over the page image, sanitising of
-// hostile Markdown, copy, downloads, and recent results (reload, reopen, clear).
+// and per-page results as they arrive, polls that ride out a restart, a failed page, boxes over the page image, sanitising of
+// hostile Markdown, TIFF routing, 400 errors, copy, downloads, and recent results (reload, reopen, clear).
 // Exit status: 0 pass, 1 fail, 77 skip (no Chromium or playwright-core).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -123,6 +123,8 @@ try {
     // the first page is shown while the job still runs
     await visibleMarkdown(page).getByText(mockWords(0)).waitFor();
     assert.equal(await page.getByRole('tab', { name: /Page 3/ }).getAttribute('class'), 'waiting');
+    mock.failJobPolls(2); // the page rides out a server restart
+    await page.getByText(/Lost the server \(the mock is restarting\); retrying/).waitFor();
     await page.getByText('page 2 of 3').waitFor();
     await page.getByText('Done: 3 of 3 pages.').waitFor();
     const jobCall = mock.requests.find((r) => r.path === '/v1/jobs');
@@ -180,6 +182,25 @@ try {
     assert.equal(await items.count(), 0);
     assert.equal(await page.evaluate(() => localStorage.getItem('folio.history.v1')), null);
     assert.equal(await page.getByLabel('API key').inputValue(), KEY, 'the key survives the reload');
+  });
+
+  await step('a multi-page TIFF goes to /v1/jobs, a single-page one to /v1/ocr; a 400 is shown', async () => {
+    // Bare TIFF headers: IFDs without entries, chained; enough for the page's page-count check.
+    const tiff = (ifds) => {
+      const bytes = Buffer.alloc(8 + ifds * 6);
+      bytes.write('II', 0, 'latin1');
+      bytes.writeUInt16LE(42, 2);
+      bytes.writeUInt32LE(8, 4);
+      for (let i = 0; i < ifds; i++) bytes.writeUInt32LE(i + 1 < ifds ? 8 + (i + 1) * 6 : 0, 8 + i * 6 + 2);
+      return bytes;
+    };
+    await page.locator('#file').setInputFiles({ name: 'fax.tif', mimeType: 'image/tiff', buffer: tiff(2) });
+    await page.getByText('fax.tif: not a PDF with pages').waitFor();
+    assert.equal(mock.requests.at(-1).path, '/v1/jobs');
+    assert.match(await page.locator('#error').textContent(), /invalid_input \(HTTP 400\)/);
+    await page.locator('#file').setInputFiles({ name: 'one.tif', mimeType: 'image/tiff', buffer: tiff(1) });
+    await page.getByText('one.tif: the mock reads PNG only').waitFor();
+    assert.equal(mock.requests.at(-1).path, '/v1/ocr');
   });
 
   await step('the custom task needs a prompt', async () => {

@@ -11,6 +11,8 @@ import type { DocumentResult, JobState, OcrOptions } from './types';
 import { watchUploads } from './upload';
 
 const POLL_MS = 700;
+const MAX_MISSES = 12; // consecutive failed polls (about two minutes) before giving up on a job
+const TRANSIENT = [0, 429, 502, 503, 504]; // no answer, overloaded, or a proxy in front of a restarting server
 const KEY_STORAGE = 'folio.apiKey';
 
 function $(id: string): HTMLElement;
@@ -129,8 +131,19 @@ async function followJob(id: number, name: string, jobId: string, total: number)
   const doc: DocumentResult = { name, when: Date.now(), jobId, pages: [] };
   showDocument(doc, total, (i) => jobPageImageUrl(jobId, i));
   let state: JobState;
+  let misses = 0;
   for (;;) {
-    state = await getJob(jobId);
+    try {
+      state = await getJob(jobId);
+      misses = 0;
+    } catch (e) {
+      // The job lives on the server (it survives a restart): ride out a restart or overload.
+      if (!(e instanceof ApiError && TRANSIENT.includes(e.status)) || ++misses > MAX_MISSES) throw e;
+      if (id !== runId) return;
+      setStatus(`Lost the server (${e.message}); retrying …`);
+      await new Promise((r) => setTimeout(r, POLL_MS * 2 ** Math.min(misses, 4)));
+      continue;
+    }
     if (id !== runId) return;
     const pageCount = state.pages_total || total;
     for (const page of state.pages ?? []) {
