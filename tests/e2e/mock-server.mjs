@@ -77,10 +77,11 @@ function readBody(req) {
 }
 
 /**
- * Starts the mock on 127.0.0.1.
+ * Starts the mock on 127.0.0.1. `pageText(pdfBytes, index)`, when given, supplies each job page's
+ * text (e.g. from pdftotext) in place of the mock words, to dry-run upload.test.mjs.
  * @returns {Promise<{url: string, requests: object[], close: () => Promise<void>}>}
  */
-export async function startMockServer({ port = 0, distDir = DEFAULT_DIST, apiKey = '' } = {}) {
+export async function startMockServer({ port = 0, distDir = DEFAULT_DIST, apiKey = '', pageText = null } = {}) {
   const jobs = new Map();
   const requests = []; // {method, path, authorization, fields, file}
   let nextJob = 1;
@@ -111,7 +112,7 @@ export async function startMockServer({ port = 0, distDir = DEFAULT_DIST, apiKey
       const total = countPdfPages(file.data);
       if (total === 0) return sendError(res, 400, 'invalid_input', `${file.filename}: not a PDF with pages`);
       const id = `job${nextJob++}`;
-      jobs.set(id, { id, status: 'queued', pages_total: total, pages_done: 0, created_at: new Date().toISOString(), polls: 0 });
+      jobs.set(id, { id, status: 'queued', pages_total: total, pages_done: 0, created_at: new Date().toISOString(), polls: 0, pdf: file.data });
       return sendJson(res, 202, { id, status: 'queued', pages_total: total });
     }
     const jobMatch = /^\/v1\/jobs\/([^/]+)(\/cancel|\/pages\/(\d+)\/image)?$/.exec(path);
@@ -138,12 +139,13 @@ export async function startMockServer({ port = 0, distDir = DEFAULT_DIST, apiKey
     }
     const pages = Array.from({ length: job.pages_done }, (_, i) => {
       const page = pageResult(i, 612, 792);
+      if (pageText) page.markdown = page.text = pageText(job.pdf, i);
       if (job.pages_total >= 3 && i === job.pages_total - 1) {
         Object.assign(page, { markdown: '', text: '', raw: '', blocks: [], error: { kind: 'invalid_input', message: `page ${i + 1}: mock render failure` } });
       }
       return page;
     }).reverse(); // finished pages in any order: the page must sort them itself
-    const { polls, ...state } = job;
+    const { polls, pdf, ...state } = job;
     return sendJson(res, 200, { ...state, pages });
   }
 

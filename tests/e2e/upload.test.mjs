@@ -122,8 +122,17 @@ try {
     });
   }
 
-  await step('screenshot', async () => {
+  await step('page 1 image from the server, with its block boxes; screenshot', async () => {
     await page.getByRole('tab', { name: 'Page 1', exact: true }).click();
+    await page.locator('[role=tabpanel]:visible').getByRole('tab', { name: 'Page', exact: true }).click();
+    const img = page.locator('.page-stage:visible img');
+    await img.waitFor({ timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('.page-stage img')?.complete, null, { timeout: 10_000 });
+    const size = await img.evaluate((el) => [el.naturalWidth, el.naturalHeight]);
+    assert.ok(size[0] > 0 && size[1] > 0, 'the page image loads');
+    const boxes = await page.locator('.page-stage:visible svg rect').count();
+    console.log(`  page image ${size[0]} x ${size[1]} px, ${boxes} boxes`);
+    assert.ok(boxes >= 1, 'at least one block box is drawn');
     await page.screenshot({ path: join(out, 'upload.png'), fullPage: true });
     console.log(`  ${join(out, 'upload.png')}`);
   });

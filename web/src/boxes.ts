@@ -34,7 +34,7 @@ export function pageWithBoxes(
   const caption = document.createElement('figcaption');
   const draw = (w: number, h: number) => {
     svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
-    svg.replaceChildren(...blocks.filter(validBox).map(rectFor));
+    svg.replaceChildren(...blocks.filter(validBox).map((b) => rectFor(b, Math.max(12, w / 50))));
     caption.textContent = `${blocks.length} block${blocks.length === 1 ? '' : 's'} · ${w} × ${h} px`;
   };
 
@@ -65,7 +65,7 @@ function validBox(b: Block): boolean {
   return Array.isArray(b.box) && b.box.length === 4 && b.box.every((v) => Number.isFinite(v));
 }
 
-function rectFor(block: Block): SVGGElement {
+function rectFor(block: Block, fontSize: number): SVGGElement {
   const [x1, y1, x2, y2] = block.box;
   const colour = colourFor(block.label || 'text');
   const g = document.createElementNS(SVG, 'g');
@@ -82,6 +82,12 @@ function rectFor(block: Block): SVGGElement {
   rect.setAttribute('fill', colour);
   rect.setAttribute('fill-opacity', '0.08');
   rect.setAttribute('vector-effect', 'non-scaling-stroke');
-  g.append(title, rect);
+  const tag = document.createElementNS(SVG, 'text');
+  tag.setAttribute('x', String(Math.min(x1, x2) + fontSize / 4));
+  tag.setAttribute('y', String(Math.min(y1, y2) + fontSize));
+  tag.setAttribute('font-size', String(fontSize));
+  tag.setAttribute('fill', colour);
+  tag.textContent = block.label;
+  g.append(title, rect, tag);
   return g;
 }
