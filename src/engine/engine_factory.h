@@ -10,6 +10,7 @@ namespace folio {
 struct EngineOptions {
   std::string engine = "auto";   // auto | tesseract | deepseek-ocr
   std::string model_dir;         // DeepSeek-OCR folder (config.json + safetensors + tokenizer.json)
+  std::string tokenizer_path;    // overrides <model_dir>/tokenizer.json
   std::string device = "cpu";    // cpu | cuda
   std::string languages = "eng+chi_sim";  // Tesseract languages
   size_t gpu_memory_bytes = 0;   // CUDA budget; 0 = default

@@ -1,0 +1,117 @@
+#include "engine/vlm_engine.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/error.h"
+#include "engine/generate.h"
+#include "image/views.h"
+#include "text/grounding.h"
+#include "text/markdown.h"
+#include "text/prompts.h"
+#include "text/stream_decoder.h"
+
+namespace folio {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+ViewPixels to_view_pixels(const PageViews& v) {
+  ViewPixels px;
+  px.global = to_model_pixels(v.global);
+  px.base_size = v.base_size;
+  px.tile_size = v.tile_size;
+  px.grid_w = v.grid_w;
+  px.grid_h = v.grid_h;
+  for (const Image& t : v.tiles) {
+    auto p = to_model_pixels(t);
+    px.tiles.insert(px.tiles.end(), p.begin(), p.end());
+  }
+  return px;
+}
+
+}  // namespace
+
+VlmEngine::VlmEngine(const std::string& model_dir, const std::string& device, const std::string& tokenizer_path)
+    : device_(device) {
+  const std::string tok = tokenizer_path.empty() ? model_dir + "/tokenizer.json" : tokenizer_path;
+  if (!std::filesystem::exists(tok))
+    throw not_found(tok + ": missing (a DeepSeek-OCR folder ships tokenizer.json; pass --tokenizer to use another)");
+  tokenizer_ = Tokenizer::from_file(tok);
+  backend_ = make_backend(device);
+  model_ = DeepseekOcrModel::load(model_dir, *backend_);
+}
+
+EngineInfo VlmEngine::info() const {
+  EngineInfo i;
+  i.engine = "deepseek-ocr";
+  i.model = model_->dir();
+  i.device = device_;
+  return i;
+}
+
+PageResult VlmEngine::run(const PageRequest& req, const EngineCallbacks& cb) {
+  const auto t_start = std::chrono::steady_clock::now();
+  PageResult out;
+  out.index = req.page_index;
+  if (req.image.empty()) throw invalid_input("page " + std::to_string(req.page_index + 1) + ": empty image");
+  if (req.max_tokens < 1) throw invalid_input("max_tokens must be at least 1");
+  if (req.ngram.enabled && (req.ngram.ngram_size < 1 || req.ngram.window < req.ngram.ngram_size))
+    throw invalid_input("n-gram ban needs ngram_size >= 1 and window >= ngram_size");
+
+  ViewOptions vo;
+  vo.mode = parse_mode(req.mode);
+  vo.max_tiles = req.max_tiles;
+  const PageViews views = make_views(req.image, vo);
+  const std::string prompt = prompt_for_task(req.task, req.prompt, req.prompt);
+  const auto& cfg = model_->config();
+  const std::vector<int32_t> ids =
+      build_input_ids(tokenizer_, prompt, views.n_placeholders, cfg.lm.bos, cfg.image_token);
+  const ViewPixels pixels = to_view_pixels(views);
+  out.timings.preprocess_ms = ms_since(t_start);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  auto t0 = std::chrono::steady_clock::now();
+  Tensor embeds = model_->encode(pixels);
+  backend_->synchronize();
+  out.timings.encode_ms = ms_since(t0);
+
+  StreamDecoder stream(tokenizer_);
+  GenerateOptions go;
+  go.max_tokens = req.max_tokens;
+  go.ngram = req.ngram;
+  go.cancel = cb.cancel;
+  if (cb.on_text)
+    go.on_token = [&](int32_t id) {
+      std::string piece = stream.push(id);
+      if (!piece.empty()) cb.on_text(piece);
+    };
+  GenerateResult g = generate(*model_, ids, &embeds, go);
+  if (cb.on_text) {
+    std::string tail = stream.flush();
+    if (!tail.empty()) cb.on_text(tail);
+  }
+  out.timings.prefill_ms = g.prefill_ms;
+  out.timings.decode_ms = g.decode_ms;
+  out.timings.prompt_tokens = static_cast<int>(ids.size());
+  out.timings.output_tokens = static_cast<int>(g.tokens.size());
+
+  out.raw = strip_eos(tokenizer_.decode(g.tokens));
+  const MarkdownPage md = assemble_markdown(out.raw, req.image.width, req.image.height, req.page_index);
+  out.markdown = md.markdown;
+  out.text = plain_text(out.raw);
+  out.blocks = parse_grounding(out.raw, req.image.width, req.image.height, req.page_index);
+  out.finish_reason = std::string(to_string(g.reason));
+  out.timings.total_ms = ms_since(t_start);
+  return out;
+}
+
+std::unique_ptr<OcrEngine> make_deepseek_engine(const EngineOptions& options) {
+  if (options.model_dir.empty()) throw invalid_input("the deepseek-ocr engine needs --model DIR");
+  return std::make_unique<VlmEngine>(options.model_dir, options.device, options.tokenizer_path);
+}
+
+}  // namespace folio
