@@ -15,7 +15,7 @@
 #include "image/tile_grid.h"
 #include "image/views.h"
 #include "models/deepseek_ocr/model.h"
-#include "text/ngram_ban.h"  // TEMP_NGRAM
+#include "text/ngram_ban.h"
 #include "weights/safetensors.h"
 
 namespace folio {
@@ -126,7 +126,7 @@ class Runner {
       const auto wl = r["whitelist"].get<std::vector<int32_t>>();
       auto want = r["banned"].get<std::vector<int32_t>>();
       std::sort(want.begin(), want.end());
-      auto got = ngram_banned_next(ids, r["ngram_size"].get<int>(), r["window_size"].get<int>(), wl);
+      auto got = banned_next(ids, r["ngram_size"].get<int>(), r["window_size"].get<int>(), wl);
       std::sort(got.begin(), got.end());
       ++ng_n;
       ng_ok += got == want;
@@ -212,7 +212,7 @@ class Runner {
       bool diverged = false;
       for (int64_t step = 0; step < wt.numel(); ++step) {
         if (ngram) {
-          for (int32_t b : ngram_banned_next(generated, 3, 12, {128821, 128822})) logits[b] = -INFINITY;
+          for (int32_t b : banned_next(generated, 3, 12, {128821, 128822})) logits[b] = -INFINITY;
         }
         const int32_t tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
         const int32_t expect = static_cast<int32_t>(wt.data<int64_t>()[step]);

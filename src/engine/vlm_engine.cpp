@@ -40,7 +40,7 @@ VlmEngine::VlmEngine(const std::string& model_dir, const std::string& device, co
   const std::string tok = tokenizer_path.empty() ? model_dir + "/tokenizer.json" : tokenizer_path;
   if (!std::filesystem::exists(tok))
     throw not_found(tok + ": missing (a DeepSeek-OCR folder ships tokenizer.json; pass --tokenizer to use another)");
-  tokenizer_ = Tokenizer::from_file(tok);
+  tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok));
   backend_ = make_backend(device);
   model_ = DeepseekOcrModel::load(model_dir, *backend_);
 }
@@ -69,7 +69,7 @@ PageResult VlmEngine::run(const PageRequest& req, const EngineCallbacks& cb) {
   const std::string prompt = prompt_for_task(req.task, req.prompt, req.prompt);
   const auto& cfg = model_->config();
   const std::vector<int32_t> ids =
-      build_input_ids(tokenizer_, prompt, views.n_placeholders, cfg.lm.bos, cfg.image_token);
+      build_input_ids(*tokenizer_, prompt, views.n_placeholders, cfg.lm.bos, cfg.image_token);
   const ViewPixels pixels = to_view_pixels(views);
   out.timings.preprocess_ms = ms_since(t_start);
 
@@ -79,7 +79,7 @@ PageResult VlmEngine::run(const PageRequest& req, const EngineCallbacks& cb) {
   backend_->synchronize();
   out.timings.encode_ms = ms_since(t0);
 
-  StreamDecoder stream(tokenizer_);
+  StreamDecoder stream(*tokenizer_);
   GenerateOptions go;
   go.max_tokens = req.max_tokens;
   go.ngram = req.ngram;
@@ -99,7 +99,7 @@ PageResult VlmEngine::run(const PageRequest& req, const EngineCallbacks& cb) {
   out.timings.prompt_tokens = static_cast<int>(ids.size());
   out.timings.output_tokens = static_cast<int>(g.tokens.size());
 
-  out.raw = strip_eos(tokenizer_.decode(g.tokens));
+  out.raw = strip_eos(tokenizer_->decode(g.tokens));
   const MarkdownPage md = assemble_markdown(out.raw, req.image.width, req.image.height, req.page_index);
   out.markdown = md.markdown;
   out.text = plain_text(out.raw);

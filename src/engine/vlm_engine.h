@@ -21,7 +21,7 @@ class VlmEngine final : public OcrEngine {
  private:
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<DeepseekOcrModel> model_;
-  Tokenizer tokenizer_;
+  std::unique_ptr<Tokenizer> tokenizer_;
   std::string device_;
   std::mutex mu_;
 };
