@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "image/io/page_ranges.h"
 #include "serve/metrics.h"
 #include "serve/page_json.h"
 
