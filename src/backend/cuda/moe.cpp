@@ -130,12 +130,18 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
            grouped_gemm(ctx, groups, wu, I, D, xs.raw(), up.raw(), CUDA_R_16BF);
     if (done) {
       silu_mul_split(ctx, gate, up, act);
-      done = grouped_gemm(ctx, groups, wd, D, I, act.raw(), ys.raw(), CUDA_R_32F);
-      if (!done) fail(kOp, "grouped GEMM for down failed after gate/up succeeded: " + shapes);
+      if (grouped_gemm(ctx, groups, wd, D, I, act.raw(), ys.raw(), CUDA_R_32F)) {
+        g_path = "cublasGemmGroupedBatchedEx";
+      } else {  // f32 output refused: down per expert through cuBLASLt
+        for (const Group& g : groups) {
+          Tensor ar = act.rows(g.offset, g.offset + g.count), yr = ys.rows(g.offset, g.offset + g.count);
+          linear(ctx, ar, experts[g.expert].down, nullptr, yr);
+        }
+        g_path = "cublasGemmGroupedBatchedEx (gate/up) + per-expert cuBLASLt (down)";
+      }
     } else {
       g_grouped_ok = false;  // not supported here: use the per-expert path from now on
     }
-    if (done) g_path = "cublasGemmGroupedBatchedEx";
   }
   if (!done) {
     for (const Group& g : groups) {
