@@ -78,10 +78,11 @@ TEST_P(AttentionTest, MatchesHostReference) {
           got.push_back(got_all[(size_t(b) * c.Nq + i) * HD + h * c.D + d]);
         }
       }
-  const double err = rel_err(got, ref);
-  std::printf("attention %s B=%d Nq=%d Nk=%d H=%d D=%d%s%s: rel_err %.3g over %zu rows\n", c.name, c.B, c.Nq, c.Nk,
-              c.H, c.D, c.causal ? " causal" : "", c.grid ? " rel-pos" : "", err, rows.size() * c.B);
+  const double err = rel_err(got, ref), rerr = rms_err(got, ref);
+  std::printf("attention %s B=%d Nq=%d Nk=%d H=%d D=%d%s%s: rel_err %.3g rms_err %.3g over %zu rows\n", c.name, c.B,
+              c.Nq, c.Nk, c.H, c.D, c.causal ? " causal" : "", c.grid ? " rel-pos" : "", err, rerr, rows.size() * c.B);
   EXPECT_LE(err, kBf16Bound);
+  EXPECT_LE(rerr, kBf16RmsBound);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -65,7 +65,8 @@ inline Tensor to_dev(Backend& be, const std::vector<float>& v, const Shape& shap
 
 inline std::vector<float> to_vec(Backend& be, const Tensor& t) { return be.download_f32(t).to_vector_f32(); }
 
-// max |got - ref| / rms(ref); the bf16 bound used by these tests is 2e-2.
+// max |got - ref| / rms(ref). Bound for bf16 outputs: 3e-2, the conformance README's bf16
+// tolerance (one bf16 rounding of an output 4x the rms already costs up to 1.6e-2).
 inline double rel_err(const std::vector<float>& got, const std::vector<double>& ref) {
   EXPECT_EQ(got.size(), ref.size());
   double max_diff = 0, sq = 0;
@@ -78,8 +79,20 @@ inline double rel_err(const std::vector<float>& got, const std::vector<double>& 
   return max_diff / std::max(rms, 1e-30);
 }
 
+// rms(got - ref) / rms(ref): catches a wrong tile or row that the max-based measure would hide
+// under bf16 rounding noise.
+inline double rms_err(const std::vector<float>& got, const std::vector<double>& ref) {
+  double se = 0, sq = 0;
+  for (size_t i = 0; i < ref.size() && i < got.size(); ++i) {
+    se += (got[i] - ref[i]) * (got[i] - ref[i]);
+    sq += ref[i] * ref[i];
+  }
+  return std::sqrt(se / std::max(sq, 1e-300));
+}
+
 inline std::vector<double> as_double(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
 
-constexpr double kBf16Bound = 2e-2;
+constexpr double kBf16Bound = 3e-2;
+constexpr double kBf16RmsBound = 6e-3;
 
 }  // namespace folio::gpu_test

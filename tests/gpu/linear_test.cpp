@@ -31,11 +31,13 @@ TEST_P(LinearTest, MatchesHostReference) {
       for (int64_t k = 0; k < c.K; ++k) acc += double(xr[k]) * wr[k];
       ref[m * c.N + n] = acc;
     }
-  const double err = rel_err(to_vec(*be, dy), ref);
+  const std::vector<float> got = to_vec(*be, dy);
+  const double err = rel_err(got, ref), rerr = rms_err(got, ref);
   RecordProperty("rel_err", std::to_string(err));
-  std::printf("linear M=%lld K=%lld N=%lld x=%s w=%s y=%s bias=%d: rel_err %.3g\n", (long long)c.M, (long long)c.K,
-              (long long)c.N, dtype_name(c.xdt), dtype_name(c.wdt), dtype_name(c.ydt), int(c.bias), err);
+  std::printf("linear M=%lld K=%lld N=%lld x=%s w=%s y=%s bias=%d: rel_err %.3g rms_err %.3g\n", (long long)c.M, (long long)c.K,
+              (long long)c.N, dtype_name(c.xdt), dtype_name(c.wdt), dtype_name(c.ydt), int(c.bias), err, rerr);
   EXPECT_LE(err, c.bound);
+  EXPECT_LE(rerr, c.bound * kBf16RmsBound / kBf16Bound);
 }
 
 constexpr DType B = DType::kBF16, F = DType::kF32, H = DType::kF16;

@@ -55,8 +55,8 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
   bf16* Qs = reinterpret_cast<bf16*>(smem);
   bf16* Ks = Qs + kBq * LDQ;
   bf16* Vt = Ks + kBk * LDQ;
-  float* relh = reinterpret_cast<float*>(Vt + D * LDV);  // [kBq][gh], log2 units
-  float* relw = relh + kBq * p.gh;                       // [kBq][gw]
+  float* relh = reinterpret_cast<float*>(Vt + D * LDV);  // [kBq][gh | 1], log2 units
+  float* relw = relh + kBq * (p.gh | 1);                 // [kBq][gw | 1]
 
   const int q0 = blockIdx.x * kBq, h = blockIdx.y, b = blockIdx.z;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, tig = lane & 3;
@@ -72,26 +72,6 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
   }
   __syncthreads();
 
-  const bool rel = p.rel_h != nullptr;
-  if (rel) {
-    // relh[r][kr] = q_r · Rh[row(q_r) - kr + gh - 1], relw likewise with columns (unscaled q).
-    const int nrel = p.gh + p.gw;
-    for (int idx = tid; idx < kBq * nrel; idx += kThreads) {
-      const int r = idx / nrel, c = idx % nrel, qi = q0 + r;
-      float acc = 0.f;
-      if (qi < p.Nq) {
-        const bool is_h = c < p.gh;
-        const void* table = is_h ? p.rel_h : p.rel_w;
-        const int64_t trow = is_h ? (qi / p.gw - c + p.gh - 1) : (qi % p.gw - (c - p.gh) + p.gw - 1);
-        const bf16* qr = Qs + r * LDQ;
-#pragma unroll 8
-        for (int d = 0; d < D; ++d) acc += __bfloat162float(qr[d]) * load_any(table, p.rel_dt, trow * D + d);
-      }
-      if (c < p.gh) relh[r * p.gh + c] = acc * kLog2e;
-      else relw[r * p.gw + (c - p.gh)] = acc * kLog2e;
-    }
-  }
-
   // This warp's Q fragments (rows warp*16 .. +16), kept in registers for the whole key loop.
   uint32_t qf[D / 16][4];
 #pragma unroll
@@ -102,13 +82,47 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
     qf[kc][2] = ld32(base + 8);
     qf[kc][3] = ld32(base + 8 * LDQ + 8);
   }
+  const int qrow[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
+  const int lrow[2] = {warp * 16 + g, warp * 16 + g + 8};
+
+  const bool rel = p.rel_h != nullptr;
+  const int ldh = p.gh | 1, ldw = p.gw | 1;  // odd strides: the 8 rows of a fragment hit distinct banks
+  if (rel) {
+    // G = Q_tile · R^T over all 2g-1 table rows on tensor cores, then scattered so that
+    // relh[r][c] = q_r · Rh[row(q_r) - c + gh - 1] (relw likewise with columns), in log2 units.
+    for (int which = 0; which < 2; ++which) {
+      const void* table = which ? p.rel_w : p.rel_h;
+      const int gdim = which ? p.gw : p.gh, ld = which ? ldw : ldh, ntab = 2 * gdim - 1;
+      float* dst = which ? relw : relh;
+      for (int t0 = 0; t0 < ntab; t0 += 8) {
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        const int trow = t0 + g;
+#pragma unroll
+        for (int kc = 0; kc < D / 16; ++kc) {
+          uint32_t b0 = 0, b1 = 0;
+          if (trow < ntab) {
+            const int64_t e = int64_t(trow) * D + kc * 16 + tig * 2;
+            b0 = pack_bf16(load_any(table, p.rel_dt, e), load_any(table, p.rel_dt, e + 1));
+            b1 = pack_bf16(load_any(table, p.rel_dt, e + 8), load_any(table, p.rel_dt, e + 9));
+          }
+          mma_16816(acc, qf[kc], b0, b1);
+        }
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int qi = qrow[e >> 1], t = t0 + tig * 2 + (e & 1);
+          if (qi >= p.Nq || t >= ntab) continue;
+          const int qpos = which ? qi % p.gw : qi / p.gw;
+          const int c = qpos + gdim - 1 - t;
+          if (c >= 0 && c < gdim) dst[lrow[e >> 1] * ld + c] = acc[e] * kLog2e;
+        }
+      }
+    }
+  }
 
   float o[D / 8][4];
 #pragma unroll
   for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
-  const int qrow[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
-  const int lrow[2] = {warp * 16 + g, warp * 16 + g + 8};
 
   int kv_end = p.Nk;
   if (p.causal) kv_end = min(p.Nk, min(q0 + kBq, p.Nq) - 1 + p.causal_offset + 1);
@@ -152,7 +166,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
         const int kj = k0 + nt * 8 + tig * 2 + (e & 1);
         float x = s[nt][e] * p.scale_log2;
         const bool ok = kj < p.Nk && (!p.causal || kj <= qrow[ri] + p.causal_offset);
-        if (ok && rel) x += relh[lrow[ri] * p.gh + kj / p.gw] + relw[lrow[ri] * p.gw + kj % p.gw];
+        if (ok && rel) x += relh[lrow[ri] * ldh + kj / p.gw] + relw[lrow[ri] * ldw + kj % p.gw];
         x = ok ? x : -INFINITY;
         s[nt][e] = x;
         mx[ri] = fmaxf(mx[ri], x);
@@ -221,7 +235,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
 }
 
 size_t smem_bytes(int D, int gh, int gw) {
-  return size_t(kBq + kBk) * (D + 8) * 2 + size_t(D) * (kBk + 8) * 2 + size_t(kBq) * (gh + gw) * 4;
+  return size_t(kBq + kBk) * (D + 8) * 2 + size_t(D) * (kBk + 8) * 2 + size_t(kBq) * ((gh | 1) + (gw | 1)) * 4;
 }
 
 template <int D>

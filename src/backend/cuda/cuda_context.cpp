@@ -86,7 +86,7 @@ DeviceScratch CudaContext::scratch(size_t bytes, const char* op) {
 
 CudaContext::PinnedSlot& CudaContext::pinned_slot(size_t bytes, const char* op) {
   // Round-robin over a few pinned slots; a slot is reused once the copy that read it is done.
-  constexpr size_t kSlots = 8;
+  constexpr size_t kSlots = 32;
   const size_t want = std::max<size_t>(bytes, 64u << 10);
   if (pinned_.size() < kSlots) pinned_.resize(kSlots);
   PinnedSlot& s = pinned_[next_slot_];

@@ -1,7 +1,7 @@
 // moe_experts: tokens are grouped by expert on the host (ids are host data), their rows gathered
 // into expert order, then each of gate, up and down runs as ONE grouped GEMM over all active
 // experts (cublasGemmGroupedBatchedEx, one group per expert with its own row count), and the
-// k expert outputs of each token are summed with their router weights in fp32.
+// k expert outputs (bf16) of each token are summed with their router weights in fp32.
 // If cuBLAS refuses the grouped call (or the weights are not bf16), the same work runs as one
 // cuBLASLt GEMM per active expert; moe_gemm_path() says which path the last call took.
 #include <atomic>
@@ -114,7 +114,8 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
   Tensor gate = ctx.alloc_tensor({S, I}, DType::kBF16, kOp);
   Tensor up = ctx.alloc_tensor({S, I}, DType::kBF16, kOp);
   Tensor act = ctx.alloc_tensor({S, I}, DType::kBF16, kOp);
-  Tensor ys = ctx.alloc_tensor({S, D}, DType::kF32, kOp);
+  // Expert outputs in bf16 (as the bf16 reference model keeps them); summed over k in fp32.
+  Tensor ys = ctx.alloc_tensor({S, D}, DType::kBF16, kOp);
   launch_gather_tokens(ctx.stream(), x.raw(), d_tok.as<int32_t>(), xs.raw(), S, D);
   check_launch(kOp, "gathering tokens: " + shapes);
 
@@ -130,15 +131,9 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
            grouped_gemm(ctx, groups, wu, I, D, xs.raw(), up.raw(), CUDA_R_16BF);
     if (done) {
       silu_mul_split(ctx, gate, up, act);
-      if (grouped_gemm(ctx, groups, wd, D, I, act.raw(), ys.raw(), CUDA_R_32F)) {
-        g_path = "cublasGemmGroupedBatchedEx";
-      } else {  // f32 output refused: down per expert through cuBLASLt
-        for (const Group& g : groups) {
-          Tensor ar = act.rows(g.offset, g.offset + g.count), yr = ys.rows(g.offset, g.offset + g.count);
-          linear(ctx, ar, experts[g.expert].down, nullptr, yr);
-        }
-        g_path = "cublasGemmGroupedBatchedEx (gate/up) + per-expert cuBLASLt (down)";
-      }
+      done = grouped_gemm(ctx, groups, wd, D, I, act.raw(), ys.raw(), CUDA_R_16BF);
+      if (!done) fail(kOp, "grouped GEMM for down failed after gate/up succeeded: " + shapes);
+      g_path = "cublasGemmGroupedBatchedEx";
     } else {
       g_grouped_ok = false;  // not supported here: use the per-expert path from now on
     }
@@ -156,7 +151,7 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
     }
     g_path = "per-expert cuBLASLt loop";
   }
-  launch_combine(ctx.stream(), ys.data<float>(), d_slot.as<int32_t>(), d_w.as<float>(), k, y.raw(), T, D);
+  launch_combine(ctx.stream(), ys.raw(), d_slot.as<int32_t>(), d_w.as<float>(), k, y.raw(), T, D);
   check_launch(kOp, "combining expert outputs: " + shapes);
 }
 
