@@ -1,0 +1,110 @@
+// The CUDA implementation of folio::Backend: bf16 activations, fp32 accumulation. Each op forwards
+// to its launcher (one .cu per op, see cuda_ops.h); memory goes through the context's pool.
+#include <cstring>
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_context.h"
+#include "backend/cuda/cuda_ops.h"
+#include "core/bf16.h"
+
+namespace folio {
+namespace {
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend() : ctx_(std::make_shared<cuda::CudaContext>()) {}
+
+  std::string name() const override { return "cuda"; }
+  Device device() const override { return Device::kCUDA; }
+  DType act_dtype() const override { return DType::kBF16; }
+
+  Tensor empty(const Shape& shape, DType dt) override { return ctx_->alloc_tensor(shape, dt, "empty"); }
+
+  Tensor to_device(const Tensor& host) override {
+    const char* op = "to_device";
+    if (host.device() == Device::kCUDA) return host;
+    Tensor d = ctx_->alloc_tensor(host.shape(), host.dtype(), op);
+    if (host.nbytes())
+      cuda::check(cudaMemcpyAsync(d.raw(), host.raw(), host.nbytes(), cudaMemcpyHostToDevice, ctx_->stream()), op,
+                  cuda::describe("host", host));
+    // Pageable sources: the copy has been staged when cudaMemcpyAsync returns, so `host` may go.
+    return d;
+  }
+
+  Tensor to_host(const Tensor& t) override {
+    if (t.device() == Device::kCPU) return t;
+    Tensor h = Tensor::empty(t.shape(), t.dtype());
+    ctx_->download(h.raw(), t.raw(), t.nbytes(), "to_host");
+    return h;
+  }
+
+  Tensor upload_f32(const Tensor& host) override {
+    const char* op = "upload_f32";
+    Tensor src = host.device() == Device::kCUDA ? to_host(host) : host;
+    if (src.dtype() != DType::kF32) src = src.to_f32();
+    Tensor staged = Tensor::empty(src.shape(), DType::kBF16);
+    const float* f = src.data<float>();
+    uint16_t* b = staged.data<uint16_t>();
+    for (int64_t i = 0, n = src.numel(); i < n; ++i) b[i] = f32_to_bf16(f[i]);
+    Tensor d = ctx_->alloc_tensor(src.shape(), DType::kBF16, op);
+    if (staged.nbytes())
+      cuda::check(cudaMemcpyAsync(d.raw(), staged.raw(), staged.nbytes(), cudaMemcpyHostToDevice, ctx_->stream()), op,
+                  cuda::describe("host", host));
+    return d;
+  }
+
+  Tensor download_f32(const Tensor& t) override {
+    Tensor h = to_host(t);
+    return h.dtype() == DType::kF32 ? h : h.to_f32();
+  }
+
+  void synchronize() override { ctx_->synchronize("synchronize"); }
+
+  void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override {
+    cuda::linear(*ctx_, x, w, bias, y);
+  }
+  void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {
+    cuda::layer_norm(*ctx_, x, w, b, eps, y);
+  }
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override { cuda::rms_norm(*ctx_, x, w, eps, y); }
+  void add(const Tensor& a, const Tensor& b, Tensor& y) override { cuda::add(*ctx_, a, b, y); }
+  void add_broadcast(Tensor& x, const Tensor& p) override { cuda::add_broadcast(*ctx_, x, p); }
+  void gelu_erf(Tensor& x) override { cuda::gelu_erf(*ctx_, x); }
+  void quick_gelu(Tensor& x) override { cuda::quick_gelu(*ctx_, x); }
+  void silu_mul(const Tensor& gate_up, Tensor& y) override { cuda::silu_mul(*ctx_, gate_up, y); }
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
+    cuda::attention(*ctx_, q, k, v, out, spec);
+  }
+  void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim, float theta) override {
+    cuda::rope_neox(*ctx_, x, positions, heads, head_dim, theta);
+  }
+  void gather_rows(const Tensor& src, const std::vector<int32_t>& index, Tensor& dst) override {
+    cuda::gather_rows(*ctx_, src, index, dst);
+  }
+  void concat_cols(const Tensor& a, const Tensor& b, Tensor& y) override { cuda::concat_cols(*ctx_, a, b, y); }
+  void im2col(const Tensor& x, int kernel, int stride, int pad, Tensor& cols) override {
+    cuda::im2col(*ctx_, x, kernel, stride, pad, cols);
+  }
+  void router_topk(const Tensor& logits, int k, float scale, std::vector<int32_t>& ids,
+                   std::vector<float>& weights) override {
+    cuda::router_topk(*ctx_, logits, k, scale, ids, weights);
+  }
+  void moe_experts(const Tensor& x, const std::vector<int32_t>& ids, const std::vector<float>& weights, int k,
+                   const std::vector<ExpertWeights>& experts, Tensor& y) override {
+    cuda::moe_experts(*ctx_, x, ids, weights, k, experts, y);
+  }
+  void cast_f32(const Tensor& x, Tensor& y) override {
+    cuda::require(y.dtype() == DType::kF32, "cast_f32", cuda::describe("y", y) + " must be F32");
+    cuda::convert(*ctx_, x, y, "cast_f32");
+  }
+
+ private:
+  std::shared_ptr<cuda::CudaContext> ctx_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
+
+}  // namespace folio

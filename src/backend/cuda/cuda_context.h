@@ -1,0 +1,88 @@
+// Per-backend CUDA state: one stream (every op and copy is ordered on it), the cuBLAS/cuBLASLt
+// handles and workspace, a stream-ordered memory pool, and pinned staging for small host->device
+// uploads (indices, positions, expert routing).
+//
+// Ownership: the context is shared by the backend and by every device tensor it allocated (their
+// deleters free on the context's stream), so tensors may outlive the backend object.
+// Threading: one host thread drives a context at a time.
+#pragma once
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace folio::cuda {
+
+class LinearPlans;  // linear.cpp: cuBLASLt descriptors + heuristic, cached per shape
+
+// A device buffer from the pool, freed (stream-ordered) when it goes out of scope.
+class DeviceScratch {
+ public:
+  DeviceScratch() = default;
+  DeviceScratch(void* p, cudaStream_t s) : ptr_(p), stream_(s) {}
+  DeviceScratch(DeviceScratch&& o) noexcept : ptr_(o.ptr_), stream_(o.stream_) { o.ptr_ = nullptr; }
+  DeviceScratch& operator=(DeviceScratch&& o) noexcept;
+  DeviceScratch(const DeviceScratch&) = delete;
+  DeviceScratch& operator=(const DeviceScratch&) = delete;
+  ~DeviceScratch();
+  void* get() const { return ptr_; }
+  template <class T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+};
+
+class CudaContext : public std::enable_shared_from_this<CudaContext> {
+ public:
+  CudaContext();  // throws kUnavailable when no device is usable
+  ~CudaContext();
+  CudaContext(const CudaContext&) = delete;
+  CudaContext& operator=(const CudaContext&) = delete;
+
+  cudaStream_t stream() const { return stream_; }
+  cublasLtHandle_t lt() const { return lt_; }
+  cublasHandle_t blas() const { return blas_; }
+  void* workspace() const { return workspace_; }
+  size_t workspace_bytes() const { return workspace_bytes_; }
+  int sm_count() const { return sm_count_; }
+  size_t max_shared_per_block() const { return max_smem_optin_; }
+  LinearPlans& linear_plans() { return *plans_; }
+
+  // A device tensor from the pool; its storage returns to the pool when the last view dies.
+  Tensor alloc_tensor(const Shape& shape, DType dt, const char* op);
+  DeviceScratch scratch(size_t bytes, const char* op);
+  // Copies host bytes to a fresh device scratch buffer through pinned staging (no host sync).
+  DeviceScratch upload(const void* host, size_t bytes, const char* op);
+  // Device -> host, synchronous (waits for the stream).
+  void download(void* host, const void* dev, size_t bytes, const char* op);
+  void synchronize(const char* op);
+
+ private:
+  struct PinnedSlot {
+    void* host = nullptr;
+    size_t bytes = 0;
+    cudaEvent_t done = nullptr;  // recorded after the copy that read this slot
+  };
+  PinnedSlot& pinned_slot(size_t bytes, const char* op);
+
+  cudaStream_t stream_ = nullptr;
+  cudaMemPool_t pool_ = nullptr;
+  cublasLtHandle_t lt_ = nullptr;
+  cublasHandle_t blas_ = nullptr;
+  void* workspace_ = nullptr;
+  size_t workspace_bytes_ = 32u << 20;
+  int sm_count_ = 0;
+  size_t max_smem_optin_ = 48u << 10;
+  std::vector<PinnedSlot> pinned_;
+  size_t next_slot_ = 0;
+  std::unique_ptr<LinearPlans> plans_;
+};
+
+}  // namespace folio::cuda

@@ -1,0 +1,44 @@
+// Launchers of the CUDA backend's kernels, one per op (one .cu each). Each validates shapes,
+// dtypes and devices, queues work on ctx.stream() and throws folio::Error(kInternal) naming the
+// op and the shapes on any problem. Shapes/semantics are those of backend/backend.h.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cuda/cuda_context.h"
+
+namespace folio::cuda {
+
+void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+void layer_norm(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y);
+void rms_norm(CudaContext& ctx, const Tensor& x, const Tensor& w, float eps, Tensor& y);
+void add(CudaContext& ctx, const Tensor& a, const Tensor& b, Tensor& y);
+void add_broadcast(CudaContext& ctx, Tensor& x, const Tensor& p);
+// y[rows, N] += bias[N] (bias of any float dtype); used when cuBLASLt has no bias epilogue.
+void add_bias_rows(CudaContext& ctx, Tensor& y, const Tensor& bias);
+void gelu_erf(CudaContext& ctx, Tensor& x);
+void quick_gelu(CudaContext& ctx, Tensor& x);
+void silu_mul(CudaContext& ctx, const Tensor& gate_up, Tensor& y);
+// y = silu(gate) * up for two separate [T, I] tensors (the MoE path).
+void silu_mul_split(CudaContext& ctx, const Tensor& gate, const Tensor& up, Tensor& y);
+void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+               const AttentionSpec& spec);
+void rope_neox(CudaContext& ctx, Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim,
+               float theta);
+void gather_rows(CudaContext& ctx, const Tensor& src, const std::vector<int32_t>& index, Tensor& dst);
+void concat_cols(CudaContext& ctx, const Tensor& a, const Tensor& b, Tensor& y);
+void im2col(CudaContext& ctx, const Tensor& x, int kernel, int stride, int pad, Tensor& cols);
+// Any float dtype -> y's dtype (F32 or BF16), elementwise, same element count.
+void convert(CudaContext& ctx, const Tensor& x, Tensor& y, const char* op);
+void router_topk(CudaContext& ctx, const Tensor& logits, int k, float scale, std::vector<int32_t>& ids,
+                 std::vector<float>& weights);
+void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& ids,
+                 const std::vector<float>& weights, int k, const std::vector<ExpertWeights>& experts, Tensor& y);
+
+}  // namespace folio::cuda
+
+namespace folio::cuda {
+// Which GEMM path moe_experts took last: "cublasGemmGroupedBatchedEx" or "per-expert cuBLASLt loop".
+const char* moe_gemm_path();
+}  // namespace folio::cuda

@@ -1,0 +1,44 @@
+// dst[i] = src[index[i]] converted to dst's dtype, zeros where index[i] < 0 (image-token slots
+// filled later). src is typically an embedding table in the checkpoint's dtype.
+#include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/dispatch.cuh"
+
+namespace folio::cuda {
+namespace {
+
+template <class T>
+__global__ void gather_kernel(const void* src, int sdt, const int32_t* index, T* dst, int64_t rows, int64_t C) {
+  const int64_t n = rows * C;
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < n; e += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t r = e / C, c = e % C;
+    const int32_t s = index[r];
+    dst[e] = from_f32<T>(s < 0 ? 0.f : load_any(src, sdt, int64_t(s) * C + c));
+  }
+}
+
+}  // namespace
+
+void gather_rows(CudaContext& ctx, const Tensor& src, const std::vector<int32_t>& index, Tensor& dst) {
+  const char* op = "gather_rows";
+  require_device(src, op, "src");
+  require_device(dst, op, "dst");
+  const std::string shapes = describe("src", src) + ", " + describe("dst", dst) + ", " +
+                             std::to_string(index.size()) + " indices";
+  require(src.ndim() == 2 && dst.ndim() >= 1 && dst.dim(-1) == src.dim(1), op, "src must be [V, C], dst [n, C]: " + shapes);
+  const int64_t C = src.dim(1), rows = C ? dst.numel() / C : 0;
+  require(static_cast<int64_t>(index.size()) == rows, op, "one index per dst row expected: " + shapes);
+  for (size_t i = 0; i < index.size(); ++i)
+    if (index[i] >= src.dim(0))
+      fail(op, "index[" + std::to_string(i) + "] = " + std::to_string(index[i]) + " is out of range: " + shapes);
+  if (rows == 0 || C == 0) return;
+  const int sdt = float_dtype_code(src.dtype(), op, "src");
+  DeviceScratch idx = ctx.upload(index.data(), index.size() * sizeof(int32_t), op);
+  dispatch_act(dst, op, "dst", [&](auto tag) {
+    using T = decltype(tag);
+    gather_kernel<T><<<grid_for(rows * C, 256), 256, 0, ctx.stream()>>>(src.raw(), sdt, idx.as<int32_t>(),
+                                                                        dst.data<T>(), rows, C);
+  });
+  check_launch(op, shapes);
+}
+
+}  // namespace folio::cuda
