@@ -1,13 +1,12 @@
 // Attention on the CPU: for each (batch, head, block of queries) one sgemm for the logits,
 // the relative-position terms added row by row from the two small tables (never an N x N
 // bias tensor), an fp32 softmax, and one sgemm against V.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/gemm.h"
 #include "backend/cpu/vec_math.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -15,6 +14,7 @@
 namespace folio::cpu {
 
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
+  init_blas();
   const int64_t B = q.dim(0), Nq = q.dim(1), Nk = k.dim(1);
   const int H = spec.heads, D = spec.head_dim;
   const int64_t stride = static_cast<int64_t>(H) * D;
@@ -53,9 +53,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
       const float* vp = V + b * Nk * stride + h * D;
       // Visible keys for the last row of the block bound the product for causal blocks.
       const int64_t kmax = spec.causal ? std::min(Nk, i0 + rows + offset) : Nk;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(kmax), D,
-                  spec.scale, qp, static_cast<int>(stride), kp, static_cast<int>(stride), 0.0f, S.data(),
-                  static_cast<int>(kmax));
+      sgemm(true, rows, kmax, D, spec.scale, qp, stride, kp, stride, 0.0f, S.data(), kmax);
       for (int64_t r = 0; r < rows; ++r) {
         float* s = S.data() + r * kmax;
         const int64_t i = i0 + r;
@@ -91,8 +89,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
         for (int64_t j = visible; j < kmax; ++j) s[j] = 0.0f;
       }
       float* op = O + (b * Nq + i0) * stride + h * D;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), D, static_cast<int>(kmax), 1.0f,
-                  S.data(), static_cast<int>(kmax), vp, static_cast<int>(stride), 0.0f, op, static_cast<int>(stride));
+      sgemm(false, rows, D, kmax, 1.0f, S.data(), kmax, vp, stride, 0.0f, op, stride);
     }
   });
 }

@@ -1,10 +1,9 @@
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/gemm.h"
 #include "core/bf16.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -45,20 +44,10 @@ void gemv_generic(const float* x, int64_t M, int64_t K, const Tensor& w, int64_t
   }
 }
 
-void init_blas_threads() {
-  // Parallelism comes from our own pool (one sgemm per block of weight rows); OpenBLAS's own
-  // threads would oversubscribe the cores.
-  static const bool once = [] {
-    openblas_set_num_threads(1);
-    return true;
-  }();
-  (void)once;
-}
-
 }  // namespace
 
 void linear(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y) {
-  init_blas_threads();
+  init_blas();
   const int64_t N = w.dim(0);
   if (w.dim(1) != K) throw internal_error("linear: x has K=" + std::to_string(K) + " but weight is " + shape_str(w.shape()));
   if (M == 0 || N == 0) return;
@@ -90,9 +79,7 @@ void linear(const float* x, int64_t M, int64_t K, const Tensor& w, const float* 
       } else {
         wp = w.data<float>() + n0 * K;
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(M), static_cast<int>(n1 - n0),
-                  static_cast<int>(K), 1.0f, x, static_cast<int>(K), wp, static_cast<int>(K), 0.0f, y + n0,
-                  static_cast<int>(N));
+      sgemm(true, M, n1 - n0, K, 1.0f, x, K, wp, K, 0.0f, y + n0, N);
       if (bias)
         for (int64_t m = 0; m < M; ++m)
           for (int64_t n = n0; n < n1; ++n) y[m * N + n] += bias[n];
