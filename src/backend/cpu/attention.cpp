@@ -13,6 +13,34 @@
 
 namespace folio::cpu {
 
+namespace {
+
+// In-place softmax over s[0, n). Reductions use 16 independent lanes so the compiler can
+// vectorise them without reassociating float math on its own.
+void softmax_row(float* s, int64_t n) {
+  constexpr int L = 16;
+  float mx[L];
+  for (int l = 0; l < L; ++l) mx[l] = -INFINITY;
+  int64_t j = 0;
+  for (; j + L <= n; j += L)
+    for (int l = 0; l < L; ++l) mx[l] = s[j + l] > mx[l] ? s[j + l] : mx[l];
+  float m = -INFINITY;
+  for (int l = 0; l < L; ++l) m = std::max(m, mx[l]);
+  for (; j < n; ++j) m = std::max(m, s[j]);
+  for (int64_t k = 0; k < n; ++k) s[k] = fast_exp(s[k] - m);
+  float acc[L] = {};
+  j = 0;
+  for (; j + L <= n; j += L)
+    for (int l = 0; l < L; ++l) acc[l] += s[j + l];
+  float sum = 0.0f;
+  for (int l = 0; l < L; ++l) sum += acc[l];
+  for (; j < n; ++j) sum += s[j];
+  const float inv = 1.0f / sum;
+  for (int64_t k = 0; k < n; ++k) s[k] *= inv;
+}
+
+}  // namespace
+
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
   init_blas();
   const int64_t B = q.dim(0), Nq = q.dim(1), Nk = k.dim(1);
@@ -42,7 +70,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
 
   parallel_for(B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
     std::vector<float> S(kQBlock * Nk);
-    std::vector<float> rh(gh), rw(gw);
+    std::vector<float> PH(rel ? kQBlock * (2 * gh - 1) : 0), PW(rel ? kQBlock * (2 * gw - 1) : 0);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / (H * qblocks);
       const int h = static_cast<int>((t / qblocks) % H);
@@ -54,38 +82,27 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
       // Visible keys for the last row of the block bound the product for causal blocks.
       const int64_t kmax = spec.causal ? std::min(Nk, i0 + rows + offset) : Nk;
       sgemm(true, rows, kmax, D, spec.scale, qp, stride, kp, stride, 0.0f, S.data(), kmax);
+      if (rel) {
+        // q·R for every table row at once: [rows, D] x [2g-1, D]^T, unscaled q as in SAM.
+        sgemm(true, rows, 2 * gh - 1, D, 1.0f, qp, stride, rel_h_tab.data(), D, 0.0f, PH.data(), 2 * gh - 1);
+        sgemm(true, rows, 2 * gw - 1, D, 1.0f, qp, stride, rel_w_tab.data(), D, 0.0f, PW.data(), 2 * gw - 1);
+      }
       for (int64_t r = 0; r < rows; ++r) {
         float* s = S.data() + r * kmax;
         const int64_t i = i0 + r;
         int64_t visible = kmax;
         if (spec.causal) visible = std::min(kmax, i + offset + 1);
         if (rel) {
-          const float* qi = qp + r * stride;
           const int yi = static_cast<int>(i / gw), xi = static_cast<int>(i % gw);
+          const float* ph = PH.data() + r * (2 * gh - 1) + yi + gh - 1;  // ph[-ky] = q_i·Rh[yi - ky + gh - 1]
+          const float* pw = PW.data() + r * (2 * gw - 1) + xi + gw - 1;
           for (int ky = 0; ky < gh; ++ky) {
-            const float* tab = rel_h_tab.data() + static_cast<int64_t>(yi - ky + gh - 1) * D;
-            float acc = 0;
-            for (int c = 0; c < D; ++c) acc += qi[c] * tab[c];
-            rh[ky] = acc;
+            const float rh = ph[-ky];
+            float* row = s + ky * gw;
+            for (int kx = 0; kx < gw; ++kx) row[kx] += rh + pw[-kx];
           }
-          for (int kx = 0; kx < gw; ++kx) {
-            const float* tab = rel_w_tab.data() + static_cast<int64_t>(xi - kx + gw - 1) * D;
-            float acc = 0;
-            for (int c = 0; c < D; ++c) acc += qi[c] * tab[c];
-            rw[kx] = acc;
-          }
-          for (int ky = 0; ky < gh; ++ky)
-            for (int kx = 0; kx < gw; ++kx) s[ky * gw + kx] += rh[ky] + rw[kx];
         }
-        float mx = -INFINITY;
-        for (int64_t j = 0; j < visible; ++j) mx = std::max(mx, s[j]);
-        float sum = 0.0f;
-        for (int64_t j = 0; j < visible; ++j) {
-          s[j] = fast_exp(s[j] - mx);
-          sum += s[j];
-        }
-        const float inv = 1.0f / sum;
-        for (int64_t j = 0; j < visible; ++j) s[j] *= inv;
+        softmax_row(s, visible);
         for (int64_t j = visible; j < kmax; ++j) s[j] = 0.0f;
       }
       float* op = O + (b * Nq + i0) * stride + h * D;
