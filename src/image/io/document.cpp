@@ -24,6 +24,11 @@ class PdfDocument : public Document {
   PdfDocument(std::string bytes, std::string name, DocumentOptions opts)
       : bytes_(std::move(bytes)), name_(std::move(name)), opts_(opts) {
     silence_poppler();
+    // A complete PDF ends with %%EOF (within the last 1 KB, allowing trailing junk); a download
+    // cut short does not, and poppler would otherwise "repair" it into fewer or blank pages.
+    size_t tail = bytes_.size() > 1024 ? bytes_.size() - 1024 : 0;
+    if (bytes_.find("%%EOF", tail) == std::string::npos)
+      throw invalid_input(name_ + ": the PDF is truncated (no %%EOF at the end)");
     doc_.reset(poppler::document::load_from_raw_data(bytes_.data(), static_cast<int>(bytes_.size())));
     if (!doc_) throw invalid_input(name_ + ": not a readable PDF (damaged or truncated)");
     if (doc_->is_locked()) throw invalid_input(name_ + ": the PDF is password-protected");
@@ -50,13 +55,13 @@ class PdfDocument : public Document {
     poppler::page_renderer renderer;
     renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
     renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
-    renderer.set_image_format(poppler::image::format_rgb24);
+    renderer.set_image_format(poppler::image::format_argb32);
     poppler::image img = renderer.render_page(page.get(), opts_.dpi, opts_.dpi);
     if (!img.is_valid() || img.width() <= 0 || img.height() <= 0) throw invalid_input(where + ": rendering failed");
     Image out = Image::blank(img.width(), img.height(), 255);
     const char* data = img.const_data();
     for (int y = 0; y < out.height; ++y) {
-      // rgb24 is stored as 32-bit words 0x00RRGGBB (little endian: B,G,R,x).
+      // argb32 is stored as 32-bit words 0xAARRGGBB (little endian: B,G,R,A); pages are opaque.
       auto src = reinterpret_cast<const uint8_t*>(data + size_t(y) * img.bytes_per_row());
       uint8_t* dst = out.row(y);
       for (int x = 0; x < out.width; ++x) {
