@@ -22,6 +22,7 @@ TEST(OcrAccuracy, PngImageThroughHttpHasLowCharacterErrorRate) {
   EXPECT_EQ(page["finish_reason"], "stop");
   EXPECT_TRUE(page["error"].is_null());
   double cer = character_error_rate(join_lines(lines), page["text"]);
+  std::printf("[ cer      ] png: %.4f\n", cer);
   EXPECT_LE(cer, 0.02) << "OCR text: " << page["text"];
   EXPECT_EQ(page["raw"], page["text"]);
   // Blocks carry pixel boxes inside the page.
@@ -48,6 +49,7 @@ TEST(OcrAccuracy, MultiPagePdfEveryPageInOrderWithLowCharacterErrorRate) {
     const auto& page = body["pages"][i];
     EXPECT_EQ(page["index"], i);
     double cer = character_error_rate(join_lines(pages[i]), page["text"]);
+    std::printf("[ cer      ] pdf page %d: %.4f\n", i, cer);
     EXPECT_LE(cer, 0.02) << "page " << i << " OCR text: " << page["text"];
     EXPECT_NE(page["markdown"].get<std::string>().find("\n\n"), std::string::npos)
         << "paragraphs are separated by blank lines";

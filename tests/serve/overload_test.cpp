@@ -67,3 +67,24 @@ TEST(Overload, RequestPastItsTimeoutEndsWithCancelledPages) {
 
 }  // namespace
 }  // namespace folio::testing
+
+namespace folio::testing {
+namespace {
+
+TEST(Shutdown, InFlightRequestFinishesThenNewConnectionsAreRefused) {
+  TestServer srv(std::make_shared<FakeEngine>(std::chrono::milliseconds(400)));
+  std::string pdf = make_text_pdf(sample_pages(2));
+  auto in_flight = std::async(std::launch::async, [&] {
+    auto c = srv.client();
+    auto r = post_file(*c, "/v1/ocr", pdf, "a.pdf");
+    return r ? r->status : -1;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the request is being processed
+  srv.server->shutdown();
+  EXPECT_EQ(in_flight.get(), 200) << "a request in flight at shutdown is finished, not dropped";
+  auto c = srv.client(2);
+  EXPECT_FALSE(c->Get("/health")) << "no new connections after shutdown";
+}
+
+}  // namespace
+}  // namespace folio::testing
