@@ -9,6 +9,9 @@
 #include "serve/page_json.h"
 
 namespace folio::serve {
+namespace {
+constexpr int kPagesPerOpen = 200;
+}  // namespace
 
 JobRunner::JobRunner(JobStore& store, OcrEngine& engine, Metrics* metrics)
     : store_(store), engine_(engine), metrics_(metrics) {}
@@ -86,19 +89,18 @@ void JobRunner::run_job(const std::string& id) {
   std::optional<JobRecord> job = store_.get(id);
   if (!job) return;
   store_.set_status(id, "running");
-  std::string bytes;
-  {
+  OcrOptions options = OcrOptions::from_json(job->options);
+  options.pages.clear();  // the page list was resolved at submission
+  auto open = [&] {
     std::ifstream in(job->document_path, std::ios::binary);
     if (!in) throw unavailable("the stored document of job " + id + " is missing (" + job->document_path + ")");
     std::ostringstream ss;
     ss << in.rdbuf();
-    bytes = ss.str();
-  }
-  OcrOptions options = OcrOptions::from_json(job->options);
-  options.pages.clear();  // the page list was resolved at submission
+    return open_document(ss.str(), job->filename, options);
+  };
   OpenedDocument doc;
   try {
-    doc = open_document(std::move(bytes), job->filename, options);
+    doc = open();
   } catch (const Error& e) {
     // A single image that no longer decodes: report it on its page, like any page error.
     if (job->options.value("page_list", nlohmann::json::array()).size() != 1) throw;
@@ -107,9 +109,16 @@ void JobRunner::run_job(const std::string& id) {
     return;
   }
   std::set<int> done = store_.done_indices(id);
+  int pages_since_open = 0;
   for (int index : job->options.value("page_list", std::vector<int>{})) {
     if (done.count(index)) continue;
     if (job_cancelled_ || page_cancel_) return;  // cancelled (status set by the API) or stopping
+    // poppler keeps every page it has parsed; reopening now and then keeps memory flat however
+    // long the document is.
+    if (doc.paged && ++pages_since_open > kPagesPerOpen) {
+      doc = open();
+      pages_since_open = 1;
+    }
     nlohmann::json page;
     if (!doc.paged) {
       page = run_page(engine_, std::move(doc.single_page), index, options, &page_cancel_, {}, metrics_);

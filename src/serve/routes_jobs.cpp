@@ -62,7 +62,8 @@ void add_job_routes(httplib::Server& http, ServerContext& ctx) {
   http.Get(R"(/v1/jobs/([0-9a-f]+))", [&ctx](const httplib::Request& req, httplib::Response& res) {
     JobRecord job = find_job(ctx, req.matches[1]);
     nlohmann::json body = job_summary(job);
-    body["pages"] = store(ctx).pages(job.id);
+    // ?include_pages=0 gives progress only (cheap polling of long jobs).
+    if (req.get_param_value("include_pages") != "0") body["pages"] = store(ctx).pages(job.id);
     res.set_content(body.dump(), "application/json");
   });
   http.Delete(R"(/v1/jobs/([0-9a-f]+))", [&ctx](const httplib::Request& req, httplib::Response& res) { cancel_job(ctx, req, res); });

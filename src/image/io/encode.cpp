@@ -1,4 +1,4 @@
-// STAND-IN (serve branch), see encode.h.
+// PNG encoding for page previews (OpenCV imencode).
 #include "image/io/encode.h"
 
 #include <opencv2/imgcodecs.hpp>
