@@ -76,11 +76,15 @@ inline std::string make_pdf(const std::vector<PdfPage>& pages) {
   return out;
 }
 
-// One Letter page per entry of `pages_lines`, each with its lines of Helvetica text.
-inline std::string make_text_pdf(const std::vector<std::vector<std::string>>& pages_lines, double font_size = 14) {
+// One page (Letter unless a size in points is given) per entry of `pages_lines`, each with
+// its lines of Helvetica text.
+inline std::string make_text_pdf(const std::vector<std::vector<std::string>>& pages_lines, double font_size = 14,
+                                 double width_pt = 612, double height_pt = 792) {
   std::vector<PdfPage> pages;
   for (const auto& lines : pages_lines) {
     PdfPage p;
+    p.width_pt = width_pt;
+    p.height_pt = height_pt;
     p.content = text_content(lines, font_size, p.height_pt);
     pages.push_back(p);
   }
