@@ -22,9 +22,10 @@ namespace folio {
 namespace {
 
 struct BenchArgs {
-  std::string device = "cpu", model, mode = "base";
+  std::string device = "cpu", model, mode = "base", weights = "bf16";
   int pages = 2, max_tokens = 32, concurrency = 1, threads = 0;
   bool ignore_eos = true, json = true;
+  std::vector<std::string> stages{"encoder", "decode"};  // decode includes the prefill
 };
 
 // A4 at 144 dpi: rows of short dark strokes like lines of print.
@@ -87,11 +88,22 @@ nlohmann::json bench_encoder(DeepseekOcrModel& m, const std::string& mode, int p
   return {{"mode", mode}, {"views", 1 + views.tiles.size()}, {"image_tokens", views.n_placeholders}, {"ms", stats(ms)}};
 }
 
+int print_result(nlohmann::json& out) {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  out["peak_rss_bytes"] = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+  std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
 int run_bench(const BenchArgs& a) {
   if (a.threads > 0) set_num_threads(a.threads);
   auto be = make_backend(a.device);
   const double t_load = now_ms();
-  auto model = DeepseekOcrModel::load(a.model, *be);
+  if (a.weights != "bf16" && a.weights != "int8") throw invalid_input("--weights must be bf16 or int8");
+  WeightOptions wo;
+  wo.int8_decoder = a.weights == "int8";
+  auto model = DeepseekOcrModel::load(a.model, *be, wo);
   const double load_ms = now_ms() - t_load;
   const Image page = synthetic_page(1190, 1684, 7);
 
@@ -99,10 +111,15 @@ int run_bench(const BenchArgs& a) {
   out["device"] = a.device;
   out["threads"] = num_threads();
   out["model"] = a.model;
+  out["decoder_weights"] = a.weights;
   out["load_ms"] = load_ms;
-  out["encoder"] = nlohmann::json::array();
-  out["encoder"].push_back(bench_encoder(*model, a.mode, a.pages, page));
-  if (a.mode != "gundam") out["encoder"].push_back(bench_encoder(*model, "gundam", a.pages, page));
+  auto wants = [&](const char* stage) { return std::find(a.stages.begin(), a.stages.end(), stage) != a.stages.end(); };
+  if (wants("encoder")) {
+    out["encoder"] = nlohmann::json::array();
+    out["encoder"].push_back(bench_encoder(*model, a.mode, a.pages, page));
+    if (a.mode != "gundam") out["encoder"].push_back(bench_encoder(*model, "gundam", a.pages, page));
+  }
+  if (!wants("decode")) return print_result(out);
 
   // Prefill and decode on the mode's page: the document prompt's token count, image rows
   // from the encoder.
@@ -134,11 +151,7 @@ int run_bench(const BenchArgs& a) {
   }
   out["prefill"] = {{"tokens", prompt.size()}, {"ms", stats(prefill_ms)}};
   out["decode"] = {{"tokens_per_page", a.max_tokens}, {"tokens_per_s", stats(tok_per_s)}, {"ms_per_token", stats(ms_per_tok)}};
-  struct rusage ru {};
-  getrusage(RUSAGE_SELF, &ru);
-  out["peak_rss_bytes"] = static_cast<int64_t>(ru.ru_maxrss) * 1024;
-  std::printf("%s\n", out.dump(2).c_str());
-  return 0;
+  return print_result(out);
 }
 
 }  // namespace
@@ -152,7 +165,9 @@ void add_bench_command(CLI::App& app, CommandAction& action) {
   cmd->add_option("--pages", a->pages, "measured pages (after one warm-up)")->capture_default_str();
   cmd->add_option("--max-tokens", a->max_tokens, "decode steps per page")->capture_default_str();
   cmd->add_option("--threads", a->threads, "CPU threads (default: all cores)");
+  cmd->add_option("--weights", a->weights, "decoder weights: bf16 (as stored) or int8 (CPU)")->capture_default_str();
   cmd->add_flag("--ignore-eos,!--stop-at-eos", a->ignore_eos, "decode max-tokens steps even past EOS")->capture_default_str();
+  cmd->add_option("--stages", a->stages, "what to measure: encoder, decode (prefill + decode)")->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output (the only format)");
   cmd->callback([a, &action] { action = [a] { return run_bench(*a); }; });
 }

@@ -12,6 +12,7 @@ struct EngineOptions {
   std::string model_dir;         // DeepSeek-OCR folder (config.json + safetensors + tokenizer.json)
   std::string tokenizer_path;    // overrides <model_dir>/tokenizer.json
   std::string device = "cpu";    // cpu | cuda
+  std::string weights = "bf16";  // decoder weights: bf16 (as stored) | int8 (CPU only)
   std::string languages = "eng+chi_sim";  // Tesseract languages
   size_t gpu_memory_bytes = 0;   // CUDA budget; 0 = default
 };

@@ -35,14 +35,18 @@ ViewPixels to_view_pixels(const PageViews& v) {
 
 }  // namespace
 
-VlmEngine::VlmEngine(const std::string& model_dir, const std::string& device, const std::string& tokenizer_path)
-    : device_(device) {
-  const std::string tok = tokenizer_path.empty() ? model_dir + "/tokenizer.json" : tokenizer_path;
+VlmEngine::VlmEngine(const EngineOptions& options) : device_(options.device) {
+  const std::string& model_dir = options.model_dir;
+  const std::string tok = options.tokenizer_path.empty() ? model_dir + "/tokenizer.json" : options.tokenizer_path;
   if (!std::filesystem::exists(tok))
     throw not_found(tok + ": missing (a DeepSeek-OCR folder ships tokenizer.json; pass --tokenizer to use another)");
   tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok));
-  backend_ = make_backend(device);
-  model_ = DeepseekOcrModel::load(model_dir, *backend_);
+  if (options.weights != "bf16" && options.weights != "int8")
+    throw invalid_input("weights '" + options.weights + "': expected bf16 or int8");
+  WeightOptions wo;
+  wo.int8_decoder = options.weights == "int8";
+  backend_ = make_backend(options.device);
+  model_ = DeepseekOcrModel::load(model_dir, *backend_, wo);
 }
 
 EngineInfo VlmEngine::info() const {
@@ -111,7 +115,7 @@ PageResult VlmEngine::run(const PageRequest& req, const EngineCallbacks& cb) {
 
 std::unique_ptr<OcrEngine> make_deepseek_engine(const EngineOptions& options) {
   if (options.model_dir.empty()) throw invalid_input("the deepseek-ocr engine needs --model DIR");
-  return std::make_unique<VlmEngine>(options.model_dir, options.device, options.tokenizer_path);
+  return std::make_unique<VlmEngine>(options);
 }
 
 }  // namespace folio

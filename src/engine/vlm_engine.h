@@ -14,7 +14,7 @@ namespace folio {
 class VlmEngine final : public OcrEngine {
  public:
   // tokenizer_path empty: <model_dir>/tokenizer.json.
-  VlmEngine(const std::string& model_dir, const std::string& device, const std::string& tokenizer_path = "");
+  explicit VlmEngine(const EngineOptions& options);
   EngineInfo info() const override;
   PageResult run(const PageRequest& request, const EngineCallbacks& callbacks) override;
 

@@ -6,6 +6,9 @@
 
 #include "backend/backend.h"
 #include "core/bf16.h"
+#include "weights/quantize.h"
+
+#include <cstring>
 
 using namespace folio;
 
@@ -208,4 +211,32 @@ TEST_F(CpuOps, Im2colAndGather) {
   Tensor g = be->empty({3, 2}, DType::kF32);
   be->gather_rows(bf16_tensor({1, 2, 3, 4}, {2, 2}), {1, -1, 0}, g);
   EXPECT_EQ(g.to_vector_f32(), (std::vector<float>{3, 4, 0, 0, 1, 2}));
+}
+
+TEST_F(CpuOps, Int8RowsMatchTheirDequantisedWeights) {
+  const int64_t K = 100, N = 37;
+  const auto wv = randn(N * K, 90);
+  Tensor q = quantize_rows_int8(Tensor::from_f32(wv, {N, K}));
+  ASSERT_EQ(q.dim(1), K + kInt8RowExtra);
+  for (int64_t M : {1, 5, 20}) {  // few-row kernel and the dequantise-then-GEMM path
+    const auto xv = randn(M * K, 91 + M);
+    Tensor y = be->empty({M, N}, DType::kF32);
+    be->linear(Tensor::from_f32(xv, {M, K}), q, nullptr, y);
+    std::vector<double> ref(M * N), exact(M * N);
+    for (int64_t n = 0; n < N; ++n) {
+      float scale;
+      std::memcpy(&scale, q.data<int8_t>() + n * (K + 4) + K, 4);
+      for (int64_t m = 0; m < M; ++m) {
+        double acc = 0, ex = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          acc += double(xv[m * K + k]) * scale * q.data<int8_t>()[n * (K + 4) + k];
+          ex += double(xv[m * K + k]) * wv[n * K + k];
+        }
+        ref[m * N + n] = acc;
+        exact[m * N + n] = ex;
+      }
+    }
+    EXPECT_LT(rel_err(y.data<float>(), ref), 1e-5) << "M=" << M;
+    EXPECT_LT(rel_err(y.data<float>(), exact), 3e-2) << "quantisation error stays small, M=" << M;
+  }
 }

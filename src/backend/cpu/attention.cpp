@@ -27,7 +27,8 @@ void softmax_row(float* s, int64_t n) {
   float m = -INFINITY;
   for (int l = 0; l < L; ++l) m = std::max(m, mx[l]);
   for (; j < n; ++j) m = std::max(m, s[j]);
-  for (int64_t k = 0; k < n; ++k) s[k] = fast_exp(s[k] - m);
+  const __m256 mv = _mm256_set1_ps(m);
+  map8(s, n, [mv](__m256 v) { return exp8(_mm256_sub_ps(v, mv)); }, [m](float v) { return fast_exp(v - m); });
   float acc[L] = {};
   j = 0;
   for (; j + L <= n; j += L)
@@ -64,7 +65,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
   const float* K = k.data<float>();
   const float* V = v.data<float>();
   float* O = out.data<float>();
-  constexpr int64_t kQBlock = 64;
+  constexpr int64_t kQBlock = 256;  // logits block: 256 x Nk floats per thread
   const int64_t qblocks = (Nq + kQBlock - 1) / kQBlock;
   const int64_t offset = Nk - Nq;  // causal: query i is at absolute position i + offset
 

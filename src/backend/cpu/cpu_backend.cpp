@@ -129,11 +129,12 @@ class CpuBackend final : public Backend {
   }
 
   void gelu_erf(Tensor& x) override {
-    map_inplace(x, [](float v) { return 0.5f * v * (1.0f + cpu::fast_erf(v * 0.70710678118654752f)); });
+    map_inplace(x, cpu::gelu_erf8, [](float v) { return 0.5f * v * (1.0f + cpu::fast_erf(v * 0.70710678118654752f)); });
   }
 
   void quick_gelu(Tensor& x) override {
-    map_inplace(x, [](float v) { return v / (1.0f + cpu::fast_exp(-1.702f * v)); });
+    map_inplace(x, [](__m256 v) { return cpu::x_sigmoid8(v, 1.702f); },
+                [](float v) { return v / (1.0f + cpu::fast_exp(-1.702f * v)); });
   }
 
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor& y) override {
@@ -143,7 +144,10 @@ class CpuBackend final : public Backend {
     const float* u = up.data<float>();
     float* py = y.data<float>();
     parallel_for(gate.numel(), 1 << 15, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) py[i] = g[i] / (1.0f + cpu::fast_exp(-g[i])) * u[i];
+      int64_t i = i0;
+      for (; i + 8 <= i1; i += 8)
+        _mm256_storeu_ps(py + i, _mm256_mul_ps(cpu::x_sigmoid8(_mm256_loadu_ps(g + i), 1.0f), _mm256_loadu_ps(u + i)));
+      for (; i < i1; ++i) py[i] = g[i] / (1.0f + cpu::fast_exp(-g[i])) * u[i];
     });
   }
 
@@ -299,13 +303,11 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  template <class F>
-  void map_inplace(Tensor& x, F f) {
+  template <class Vec, class Scalar>
+  void map_inplace(Tensor& x, Vec vec, Scalar scalar) {
     expect_f32(x, "activation");
     float* p = x.data<float>();
-    parallel_for(x.numel(), 1 << 15, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) p[i] = f(p[i]);
-    });
+    parallel_for(x.numel(), 1 << 15, [&](int64_t i0, int64_t i1) { cpu::map8(p + i0, i1 - i0, vec, scalar); });
   }
 };
 

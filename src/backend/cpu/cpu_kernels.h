@@ -7,12 +7,16 @@
 
 namespace folio::cpu {
 
-// y[M,N] = x[M,K] · w[N,K]^T (+ bias). x, y f32; w f32/bf16/f16.
+// y[M,N] = x[M,K] · w[N,K]^T (+ bias). x, y f32; w f32/bf16/f16, or I8 [N, K+4] (weights/quantize.h).
 void linear(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y);
 
 // Few-row product for bf16 weights with AVX-512 (memory bound: reads each weight once).
 // Returns false when the CPU lacks AVX-512 so the caller falls back.
 bool gemv_bf16_avx512(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t n_begin, int64_t n_end,
+                      const float* bias, float* y, int64_t N);
+
+// The same for int8 weights in the weights/quantize.h layout (row stride K + 4).
+bool gemv_int8_avx512(const float* x, int64_t M, int64_t K, const int8_t* w, int64_t n_begin, int64_t n_end,
                       const float* bias, float* y, int64_t N);
 
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec);

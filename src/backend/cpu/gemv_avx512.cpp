@@ -1,6 +1,8 @@
 // Compiled with -mavx512f (see src/CMakeLists.txt) and only called after a runtime check.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "backend/cpu/cpu_kernels.h"
 
 namespace folio::cpu {
@@ -35,7 +37,51 @@ void rows_dot(const float* x, int64_t K, const uint16_t* wrow, float* out) {
   for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
+// R rows of x against one int8 weight row (scale applied by the caller).
+template <int R>
+void rows_dot_i8(const float* x, int64_t K, const int8_t* wrow, float* out) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wrow + k));
+    const __m512 wf = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw));
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_loadu_ps(x + r * K + k), acc[r]);
+  }
+  if (k < K) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (K - k)) - 1);
+    const __m512 wf = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, wrow + k)));
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_maskz_loadu_ps(m, x + r * K + k), acc[r]);
+  }
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
 }  // namespace
+
+bool gemv_int8_avx512(const float* x, int64_t M, int64_t K, const int8_t* w, int64_t n_begin, int64_t n_end,
+                      const float* bias, float* y, int64_t N) {
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return false;
+  const int64_t stride = K + 4;  // K bytes then the row's f32 scale (weights/quantize.h)
+  float tmp[4];
+  for (int64_t m0 = 0; m0 < M; m0 += 4) {
+    const int rows = static_cast<int>(M - m0 < 4 ? M - m0 : 4);
+    const float* xr = x + m0 * K;
+    for (int64_t n = n_begin; n < n_end; ++n) {
+      const int8_t* wrow = w + n * stride;
+      switch (rows) {
+        case 4: rows_dot_i8<4>(xr, K, wrow, tmp); break;
+        case 3: rows_dot_i8<3>(xr, K, wrow, tmp); break;
+        case 2: rows_dot_i8<2>(xr, K, wrow, tmp); break;
+        default: rows_dot_i8<1>(xr, K, wrow, tmp); break;
+      }
+      float scale;
+      std::memcpy(&scale, wrow + K, 4);
+      const float b = bias ? bias[n] : 0.0f;
+      for (int r = 0; r < rows; ++r) y[(m0 + r) * N + n] = tmp[r] * scale + b;
+    }
+  }
+  return true;
+}
 
 bool gemv_bf16_avx512(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t n_begin, int64_t n_end,
                       const float* bias, float* y, int64_t N) {

@@ -4,7 +4,8 @@
 
 namespace folio {
 
-std::unique_ptr<DeepseekOcrModel> DeepseekOcrModel::load(const std::string& dir, Backend& backend) {
+std::unique_ptr<DeepseekOcrModel> DeepseekOcrModel::load(const std::string& dir, Backend& backend,
+                                                         const WeightOptions& options) {
   std::unique_ptr<DeepseekOcrModel> m(new DeepseekOcrModel(backend));
   m->dir_ = dir;
   m->ck_ = Checkpoint::open(dir);
@@ -13,7 +14,7 @@ std::unique_ptr<DeepseekOcrModel> DeepseekOcrModel::load(const std::string& dir,
     throw invalid_input(m->ck_->config_path() + ": architectures is " + arch.dump() +
                         ", expected [\"DeepseekOCRForCausalLM\"] (DeepSeek-OCR v1)");
   m->cfg_ = DeepseekOcrConfig::from_checkpoint(*m->ck_);
-  m->w_ = DeepseekOcrWeights::load(*m->ck_, m->cfg_, backend);
+  m->w_ = DeepseekOcrWeights::load(*m->ck_, m->cfg_, backend, options);
   m->vision_ = std::make_unique<VisionEncoder>(m->cfg_, m->w_, backend);
   m->decoder_ = std::make_unique<Decoder>(m->cfg_.lm, m->w_.lm, backend);
   return m;

@@ -14,7 +14,8 @@ namespace folio {
 class DeepseekOcrModel {
  public:
   // Throws Error naming the folder, file, field or tensor that is wrong.
-  static std::unique_ptr<DeepseekOcrModel> load(const std::string& dir, Backend& backend);
+  static std::unique_ptr<DeepseekOcrModel> load(const std::string& dir, Backend& backend,
+                                                const WeightOptions& options = {});
 
   const DeepseekOcrConfig& config() const { return cfg_; }
   Backend& backend() { return be_; }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <string>
 
+#include "core/error.h"
 #include "weights/checkpoint.h"
+#include "weights/quantize.h"
 
 namespace folio {
 
@@ -13,6 +15,13 @@ namespace {
 class Binder {
  public:
   Binder(Checkpoint& ck, Backend& be) : ck_(ck), be_(be) {}
+
+  // A decoder matrix: int8 rows when asked (see WeightOptions), else as stored.
+  Tensor matrix(const std::string& name, const Shape& shape) {
+    if (!int8) return get(name, shape);
+    return be_.to_device(quantize_rows_int8(ck_.get(name, shape)));
+  }
+  bool int8 = false;
 
   Tensor get(const std::string& name, const Shape& shape) { return be_.to_device(ck_.get(name, shape)); }
   // A convolution kernel [out, in, k, k] viewed as a matrix [out, in*k*k].
@@ -33,8 +42,8 @@ class Binder {
     return n;
   }
   ExpertWeights swiglu(const std::string& name, int64_t ffn, int64_t hidden) {
-    return {get(name + ".gate_proj.weight", {ffn, hidden}), get(name + ".up_proj.weight", {ffn, hidden}),
-            get(name + ".down_proj.weight", {hidden, ffn})};
+    return {matrix(name + ".gate_proj.weight", {ffn, hidden}), matrix(name + ".up_proj.weight", {ffn, hidden}),
+            matrix(name + ".down_proj.weight", {hidden, ffn})};
   }
 
  private:
@@ -44,7 +53,10 @@ class Binder {
 
 }  // namespace
 
-DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrConfig& cfg, Backend& backend) {
+DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrConfig& cfg, Backend& backend,
+                                             const WeightOptions& options) {
+  if (options.int8_decoder && backend.device() != Device::kCPU)
+    throw invalid_input("int8 decoder weights are implemented for the CPU backend only");
   Binder b(ck, backend);
   DeepseekOcrWeights w;
 
@@ -99,6 +111,7 @@ DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrCon
   w.view_separator = b.host("model.view_seperator", {cfg.projector_out});  // sic: the checkpoint's spelling
 
   const DecoderConfig& d = cfg.lm;
+  b.int8 = options.int8_decoder;  // the vision encoder above stays in its stored dtype
   w.lm.embed_tokens = b.get("model.embed_tokens.weight", {d.vocab, d.hidden});
   for (int l = 0; l < d.layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -106,10 +119,10 @@ DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrCon
     lw.input_norm = b.norm(p + "input_layernorm", d.hidden, false);
     lw.post_norm = b.norm(p + "post_attention_layernorm", d.hidden, false);
     const int64_t qdim = int64_t(d.heads) * d.head_dim;
-    lw.q = b.get(p + "self_attn.q_proj.weight", {qdim, d.hidden});
-    lw.k = b.get(p + "self_attn.k_proj.weight", {qdim, d.hidden});
-    lw.v = b.get(p + "self_attn.v_proj.weight", {qdim, d.hidden});
-    lw.o = b.get(p + "self_attn.o_proj.weight", {d.hidden, qdim});
+    lw.q = b.matrix(p + "self_attn.q_proj.weight", {qdim, d.hidden});
+    lw.k = b.matrix(p + "self_attn.k_proj.weight", {qdim, d.hidden});
+    lw.v = b.matrix(p + "self_attn.v_proj.weight", {qdim, d.hidden});
+    lw.o = b.matrix(p + "self_attn.o_proj.weight", {d.hidden, qdim});
     lw.moe = d.is_moe_layer(l);
     if (lw.moe) {
       lw.router = b.get(p + "mlp.gate.weight", {d.experts, d.hidden});
@@ -125,7 +138,7 @@ DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrCon
     w.lm.layers.push_back(std::move(lw));
   }
   w.lm.norm = b.norm("model.norm", d.hidden, false);
-  w.lm.lm_head = b.get("lm_head.weight", {d.vocab, d.hidden});
+  w.lm.lm_head = b.matrix("lm_head.weight", {d.vocab, d.hidden});
   return w;
 }
 

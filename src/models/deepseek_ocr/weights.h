@@ -64,6 +64,12 @@ struct DecoderWeights {
   Tensor lm_head;       // [vocab, hidden]
 };
 
+struct WeightOptions {
+  // Decoder matrices (attention, dense and expert MLPs, lm_head) quantised to int8 per output
+  // row at load (weights/quantize.h): half the bytes per decoded token. CPU backend only.
+  bool int8_decoder = false;
+};
+
 struct DeepseekOcrWeights {
   SamWeights sam;
   ClipWeights clip;
@@ -73,7 +79,8 @@ struct DeepseekOcrWeights {
 
   // Binds every tensor by name with its expected shape; throws naming the tensor and file.
   // Tensors go through backend.to_device (a no-op on the CPU).
-  static DeepseekOcrWeights load(Checkpoint& ck, const DeepseekOcrConfig& cfg, Backend& backend);
+  static DeepseekOcrWeights load(Checkpoint& ck, const DeepseekOcrConfig& cfg, Backend& backend,
+                                 const WeightOptions& options = {});
 };
 
 }  // namespace folio
