@@ -4,16 +4,25 @@
 # builds the lite CUDA binary (FOLIO_FULL=OFF: the machine has no OpenCV/poppler/PCRE2/...),
 # runs the GPU tests, conformance on cuda and cpu, a full-size random model, compare and bench.
 # STEPS (default "build tests conformance random bench compare") picks a subset, so a second
-# call on a warm machine can redo only what failed. Every output lands in $OUT (or ./e2e-out);
-# each step has its own time limit and a failing step does not stop the later ones.
+# call on a warm machine can redo only what failed. Each step has its own time limit and a
+# failing step does not stop the later ones. Every log goes to $OUT/logs.tar.gz (the device
+# returns at most 8 files), the main ones also to $OUT directly.
 set -o pipefail
 golden_src=${1:?usage: e2e-run.sh GOLDEN_DIR [STEPS]}
 steps=${2:-build tests conformance random bench compare}
-out=${OUT:-e2e-out}
+final=${OUT:-e2e-out}
+out=/tmp/e2e-logs
 build=${BUILD_DIR:-/tmp/folio-build}
 model=${MODEL_DIR:-/tmp/full}
 golden=/tmp/golden-views
-mkdir -p "$out"
+mkdir -p "$out" "$final"
+finish() {
+  tar -czf "$final/logs.tar.gz" -C "$out" . 2>/dev/null
+  for f in steps.txt gpu_tests.log conformance_cuda.log conformance_cpu.log compare.log bench_base.json bench_gundam.json; do
+    [ -f "$out/$f" ] && cp "$out/$f" "$final/"
+  done
+}
+trap finish EXIT
 has() { [[ " $steps " == *" $1 "* ]]; }
 step() {  # step NAME LIMIT_S CMD...: runs CMD with a limit, output to $out/NAME.log
   local name=$1 limit=$2; shift 2
