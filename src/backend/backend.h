@@ -10,8 +10,10 @@
 // - Errors (shape mismatches, unsupported dtypes) throw folio::Error(kInternal) naming the
 //   op and the shapes: they are programming errors, never user input.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -53,6 +55,9 @@ class Backend {
   virtual Tensor upload_f32(const Tensor& host_f32) = 0;
   virtual Tensor download_f32(const Tensor& t) = 0;
   virtual void synchronize() {}
+  // Named byte counts of the backend's own memory (e.g. "device_used_peak"), for reports.
+  // Empty where the backend keeps none (the CPU's memory is the process's RSS).
+  virtual std::vector<std::pair<std::string, int64_t>> memory_stats() { return {}; }
 
   // y[M,N] = x[M,K] · w[N,K]^T (+ bias[N]). bias may be nullptr.
   virtual void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) = 0;

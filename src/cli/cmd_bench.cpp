@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -13,7 +14,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/parallel.h"
-#include "engine/generate.h"
+#include "cli/bench_page.h"
 #include "image/views.h"
 #include "models/deepseek_ocr/model.h"
 
@@ -27,38 +28,6 @@ struct BenchArgs {
   bool ignore_eos = true, json = true;
   std::vector<std::string> stages{"encoder", "decode"};  // decode includes the prefill
 };
-
-// A4 at 144 dpi: rows of short dark strokes like lines of print.
-Image synthetic_page(int w, int h, uint32_t seed) {
-  Image im = Image::blank(w, h, 255);
-  uint32_t s = seed;
-  auto next = [&] { return s = s * 1664525u + 1013904223u; };
-  for (int y = 80; y + 20 < h - 80; y += 34) {
-    int x = 90;
-    while (x < w - 120) {
-      const int word = 20 + next() % 90;
-      for (int yy = y; yy < y + 18; ++yy)
-        for (int xx = x; xx < std::min(x + word, w - 90); ++xx)
-          if ((next() & 3) != 0) std::fill_n(im.row(yy) + xx * 3, 3, static_cast<uint8_t>(20 + next() % 60));
-      x += word + 12;
-    }
-  }
-  return im;
-}
-
-ViewPixels pixels_of(const PageViews& v) {
-  ViewPixels px;
-  px.global = to_model_pixels(v.global);
-  px.base_size = v.base_size;
-  px.tile_size = v.tile_size;
-  px.grid_w = v.grid_w;
-  px.grid_h = v.grid_h;
-  for (const Image& t : v.tiles) {
-    auto p = to_model_pixels(t);
-    px.tiles.insert(px.tiles.end(), p.begin(), p.end());
-  }
-  return px;
-}
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -88,15 +57,25 @@ nlohmann::json bench_encoder(DeepseekOcrModel& m, const std::string& mode, int p
   return {{"mode", mode}, {"views", 1 + views.tiles.size()}, {"image_tokens", views.n_placeholders}, {"ms", stats(ms)}};
 }
 
-int print_result(nlohmann::json& out) {
+int print_result(nlohmann::json& out, Backend& be, int concurrency) {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   out["peak_rss_bytes"] = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+  out["concurrency"] = concurrency;
+  // The backend's own memory (device pool on cuda; nothing on cpu, where RSS is the figure).
+  nlohmann::json mem = nlohmann::json::object();
+  for (const auto& [name, bytes] : be.memory_stats()) mem[name] = bytes;
+  if (!mem.empty()) out["device_memory"] = mem;
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }
 
 int run_bench(const BenchArgs& a) {
+  // Several sequences per decode step need a decoder that takes one cache per row (batched
+  // attention over separate KV caches); the decoder runs one sequence per forward today.
+  if (a.concurrency != 1)
+    throw invalid_input("--concurrency " + std::to_string(a.concurrency) +
+                        ": only 1 is supported until the decoder batches sequences");
   if (a.threads > 0) set_num_threads(a.threads);
   auto be = make_backend(a.device);
   const double t_load = now_ms();
@@ -105,7 +84,7 @@ int run_bench(const BenchArgs& a) {
   wo.int8_decoder = a.weights == "int8";
   auto model = DeepseekOcrModel::load(a.model, *be, wo);
   const double load_ms = now_ms() - t_load;
-  const Image page = synthetic_page(1190, 1684, 7);
+  const Image page = synthetic_page();
 
   nlohmann::json out;
   out["device"] = a.device;
@@ -119,7 +98,7 @@ int run_bench(const BenchArgs& a) {
     out["encoder"].push_back(bench_encoder(*model, a.mode, a.pages, page));
     if (a.mode != "gundam") out["encoder"].push_back(bench_encoder(*model, "gundam", a.pages, page));
   }
-  if (!wants("decode")) return print_result(out);
+  if (!wants("decode")) return print_result(out, *be, a.concurrency);
 
   // Prefill and decode on the mode's page: the document prompt's token count, image rows
   // from the encoder.
@@ -127,9 +106,7 @@ int run_bench(const BenchArgs& a) {
   vo.mode = parse_mode(a.mode);
   const PageViews views = make_views(page, vo);
   Tensor embeds = model->encode(pixels_of(views));
-  std::vector<int32_t> prompt{model->config().lm.bos};
-  prompt.insert(prompt.end(), views.n_placeholders, model->config().image_token);
-  for (int i = 0; i < 12; ++i) prompt.push_back(300 + i * 7);  // stands for "\n<|grounding|>Convert the document to markdown."
+  const std::vector<int32_t> prompt = synthetic_prompt(model->config(), views.n_placeholders);
 
   std::vector<double> prefill_ms, tok_per_s, ms_per_tok;
   for (int i = 0; i < a.pages; ++i) {
@@ -141,7 +118,7 @@ int run_bench(const BenchArgs& a) {
     t0 = now_ms();
     for (int s = 0; s < a.max_tokens; ++s) {
       if (a.ignore_eos) logits[model->config().lm.eos] = -INFINITY;
-      const int32_t tok = greedy_pick(logits, {});
+      const int32_t tok = argmax(logits);
       logits = model->forward(cache, {tok}, nullptr);
     }
     be->synchronize();
@@ -151,7 +128,7 @@ int run_bench(const BenchArgs& a) {
   }
   out["prefill"] = {{"tokens", prompt.size()}, {"ms", stats(prefill_ms)}};
   out["decode"] = {{"tokens_per_page", a.max_tokens}, {"tokens_per_s", stats(tok_per_s)}, {"ms_per_token", stats(ms_per_tok)}};
-  return print_result(out);
+  return print_result(out, *be, a.concurrency);
 }
 
 }  // namespace
@@ -164,6 +141,7 @@ void add_bench_command(CLI::App& app, CommandAction& action) {
   cmd->add_option("--mode", a->mode, "view mode of the pages")->capture_default_str();
   cmd->add_option("--pages", a->pages, "measured pages (after one warm-up)")->capture_default_str();
   cmd->add_option("--max-tokens", a->max_tokens, "decode steps per page")->capture_default_str();
+  cmd->add_option("--concurrency", a->concurrency, "sequences decoded per step (only 1 for now)")->capture_default_str();
   cmd->add_option("--threads", a->threads, "CPU threads (default: all cores)");
   cmd->add_option("--weights", a->weights, "decoder weights: bf16 (as stored) or int8 (CPU)")->capture_default_str();
   cmd->add_flag("--ignore-eos,!--stop-at-eos", a->ignore_eos, "decode max-tokens steps even past EOS")->capture_default_str();

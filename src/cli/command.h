@@ -17,5 +17,6 @@ void add_serve_command(CLI::App& app, CommandAction& action);
 void add_conformance_command(CLI::App& app, CommandAction& action);
 void add_model_command(CLI::App& app, CommandAction& action);
 void add_bench_command(CLI::App& app, CommandAction& action);
+void add_compare_command(CLI::App& app, CommandAction& action);
 
 }  // namespace folio

@@ -94,7 +94,10 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{"chunked_prefill", 1, 70, 300, 10, 128, true, 0},
                       AttnCase{"decode", 2, 1, 1000, 10, 128, true, 0},
                       AttnCase{"tiny", 2, 50, 50, 4, 32, true, 0},
-                      AttnCase{"tiny_bidir", 1, 37, 37, 4, 32, false, 0}),
+                      AttnCase{"tiny_bidir", 1, 37, 37, 4, 32, false, 0},
+                      // The conformance model's widths: head_dim 16, SAM rel-pos on an 8x8 grid.
+                      AttnCase{"conformance_sam", 1, 64, 64, 4, 16, false, 8},
+                      AttnCase{"conformance_causal", 1, 65, 65, 4, 16, true, 0}),
     [](const ::testing::TestParamInfo<AttnCase>& info) { return std::string(info.param.name); });
 
 using AttentionErrors = GpuTest;

@@ -69,6 +69,9 @@ void silu_mul(CudaContext& ctx, const Tensor& gate_up, Tensor& y) {
 
 void silu_mul_split(CudaContext& ctx, const Tensor& gate, const Tensor& up, Tensor& y) {
   const char* op = "silu_mul_split";
+  require_device(gate, op, "gate");
+  require_device(up, op, "up");
+  require_device(y, op, "y");
   const std::string shapes = describe("gate", gate) + ", " + describe("up", up) + ", " + describe("y", y);
   require(gate.numel() == y.numel() && up.numel() == y.numel() && gate.dtype() == y.dtype() &&
               up.dtype() == y.dtype(), op, "shapes differ: " + shapes);

@@ -269,7 +269,9 @@ void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor&
           "expected q/out [B, Nq, H*D], k/v [B, Nk, H*D]: " + shapes);
   require(H > 0 && q.dim(2) == int64_t(H) * D && k.dim(2) == q.dim(2) && k.dim(0) == q.dim(0), op,
           "last dim must be heads*head_dim and batches equal: " + shapes);
-  require(D == 32 || D == 64 || D == 128, op, "head_dim must be 32, 64 or 128: " + shapes);
+  // Any multiple of 16 works in the kernel (one m16n8k16 step per 16 dims); these are the
+  // instantiated ones (16: the conformance model's width).
+  require(D == 16 || D == 32 || D == 64 || D == 128, op, "head_dim must be 16, 32, 64 or 128: " + shapes);
   const int B = int(q.dim(0)), Nq = int(q.dim(1)), Nk = int(k.dim(1));
   require(!spec.causal || Nq <= Nk, op, "causal attention needs Nq <= Nk: " + shapes);
   const Tensor* all[] = {&q, &k, &v, &out};
@@ -310,6 +312,7 @@ void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor&
     p.gw = gw;
   }
   switch (D) {
+    case 16: launch<16>(ctx, p, B, shapes); break;
     case 32: launch<32>(ctx, p, B, shapes); break;
     case 64: launch<64>(ctx, p, B, shapes); break;
     default: launch<128>(ctx, p, B, shapes); break;

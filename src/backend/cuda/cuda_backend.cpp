@@ -61,6 +61,15 @@ class CudaBackend final : public Backend {
 
   void synchronize() override { ctx_->synchronize("synchronize"); }
 
+  std::vector<std::pair<std::string, int64_t>> memory_stats() override {
+    const auto m = ctx_->memory_stats();
+    return {{"pool_used_bytes", m.pool_used},
+            {"pool_used_peak_bytes", m.pool_used_peak},
+            {"pool_reserved_peak_bytes", m.pool_reserved_peak},
+            {"device_used_bytes", m.device_used},
+            {"device_total_bytes", m.device_total}};
+  }
+
   void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override {
     cuda::linear(*ctx_, x, w, bias, y);
   }
@@ -72,7 +81,10 @@ class CudaBackend final : public Backend {
   void add_broadcast(Tensor& x, const Tensor& p) override { cuda::add_broadcast(*ctx_, x, p); }
   void gelu_erf(Tensor& x) override { cuda::gelu_erf(*ctx_, x); }
   void quick_gelu(Tensor& x) override { cuda::quick_gelu(*ctx_, x); }
-  void silu_mul(const Tensor& gate_up, Tensor& y) override { cuda::silu_mul(*ctx_, gate_up, y); }
+  // y may alias gate: the kernel reads gate[e] and up[e] before it writes y[e].
+  void silu_mul(const Tensor& gate, const Tensor& up, Tensor& y) override {
+    cuda::silu_mul_split(*ctx_, gate, up, y);
+  }
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
     cuda::attention(*ctx_, q, k, v, out, spec);
   }

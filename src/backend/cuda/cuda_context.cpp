@@ -123,4 +123,21 @@ void CudaContext::synchronize(const char* op) {
   check(cudaStreamSynchronize(stream_), op, "stream synchronize (a kernel queued earlier may have failed)");
 }
 
+CudaContext::MemoryStats CudaContext::memory_stats() {
+  const char* op = "memory_stats";
+  MemoryStats m;
+  uint64_t v = 0;  // the pool reports these attributes as 64-bit counts
+  check(cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemCurrent, &v), op, "UsedMemCurrent");
+  m.pool_used = static_cast<int64_t>(v);
+  check(cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrUsedMemHigh, &v), op, "UsedMemHigh");
+  m.pool_used_peak = static_cast<int64_t>(v);
+  check(cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrReservedMemHigh, &v), op, "ReservedMemHigh");
+  m.pool_reserved_peak = static_cast<int64_t>(v);
+  size_t free_b = 0, total_b = 0;
+  check(cudaMemGetInfo(&free_b, &total_b), op, "cudaMemGetInfo");
+  m.device_used = static_cast<int64_t>(total_b - free_b);
+  m.device_total = static_cast<int64_t>(total_b);
+  return m;
+}
+
 }  // namespace folio::cuda

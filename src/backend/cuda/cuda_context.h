@@ -63,6 +63,12 @@ class CudaContext : public std::enable_shared_from_this<CudaContext> {
   // Device -> host, synchronous (waits for the stream).
   void download(void* host, const void* dev, size_t bytes, const char* op);
   void synchronize(const char* op);
+  // Pool bytes in use now / at peak, reserved from the device at peak, and the device's used
+  // bytes (total - free, every process and context) now. Peaks count since the context began.
+  struct MemoryStats {
+    int64_t pool_used = 0, pool_used_peak = 0, pool_reserved_peak = 0, device_used = 0, device_total = 0;
+  };
+  MemoryStats memory_stats();
 
  private:
   struct PinnedSlot {

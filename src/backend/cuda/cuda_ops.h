@@ -19,8 +19,10 @@ void add_broadcast(CudaContext& ctx, Tensor& x, const Tensor& p);
 void add_bias_rows(CudaContext& ctx, Tensor& y, const Tensor& bias);
 void gelu_erf(CudaContext& ctx, Tensor& x);
 void quick_gelu(CudaContext& ctx, Tensor& x);
+// y[T, I] = silu(gate_up[:, :I]) * gate_up[:, I:] (gate and up stacked in one product).
 void silu_mul(CudaContext& ctx, const Tensor& gate_up, Tensor& y);
-// y = silu(gate) * up for two separate [T, I] tensors (the MoE path).
+// y = silu(gate) * up for two separate [T, I] tensors (Backend::silu_mul and the MoE path);
+// y may alias gate or up.
 void silu_mul_split(CudaContext& ctx, const Tensor& gate, const Tensor& up, Tensor& y);
 void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                const AttentionSpec& spec);

@@ -1,0 +1,118 @@
+// folio compare: one synthetic page through the model on two backends, stage by stage.
+// Answers "do CPU and CUDA agree on this (e.g. full-size random) model?": per traced stage
+// rel = max|a-b| / rms(b) (b = the first device, the reference) and cosine, then the greedy
+// tokens each device picks on its own. The devices run one after the other so only one copy
+// of the weights is resident at a time.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "backend/backend.h"
+#include "cli/bench_page.h"
+#include "cli/command.h"
+#include "core/error.h"
+
+namespace folio {
+
+namespace {
+
+struct CompareArgs {
+  std::string model, devices = "cpu,cuda", mode = "base";
+  int tokens = 8;
+};
+
+struct DeviceRun {
+  std::map<std::string, std::vector<float>> stages;
+  std::vector<int32_t> tokens;
+  double seconds = 0;
+};
+
+DeviceRun run_on(const std::string& device, const CompareArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto be = make_backend(device);
+  auto model = DeepseekOcrModel::load(a.model, *be);
+  ViewOptions vo;
+  vo.mode = parse_mode(a.mode);
+  const PageViews views = make_views(synthetic_page(), vo);
+  DeviceRun r;
+  Trace trace = [&](const std::string& stage, const Tensor& v) { r.stages[stage] = be->download_f32(v).to_vector_f32(); };
+  Tensor embeds = model->encode(pixels_of(views), trace);
+  const std::vector<int32_t> prompt = synthetic_prompt(model->config(), views.n_placeholders);
+  KvCache cache = model->new_cache(static_cast<int64_t>(prompt.size()) + a.tokens + 1);
+  std::vector<float> logits = model->forward(cache, prompt, &embeds, trace);
+  r.stages["prefill_logits"] = logits;
+  for (int i = 0; i < a.tokens; ++i) {
+    r.tokens.push_back(argmax(logits));
+    if (i + 1 < a.tokens) logits = model->forward(cache, {r.tokens.back()}, nullptr);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+// rel = max|a - b| / rms(b), cosine of the flattened tensors.
+std::pair<double, double> rel_and_cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double max_diff = 0, ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(double(a[i]) - b[i]));
+    ab += double(a[i]) * b[i];
+    aa += double(a[i]) * a[i];
+    bb += double(b[i]) * b[i];
+  }
+  const double rms = std::sqrt(bb / std::max<size_t>(1, b.size()));
+  return {rms > 0 ? max_diff / rms : max_diff, aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : (aa == bb ? 1.0 : 0.0)};
+}
+
+std::string join(const std::vector<int32_t>& v) {
+  std::ostringstream o;
+  for (size_t i = 0; i < v.size(); ++i) o << (i ? " " : "") << v[i];
+  return o.str();
+}
+
+int run_compare(const CompareArgs& a) {
+  std::vector<std::string> devs;
+  std::stringstream ss(a.devices);
+  for (std::string d; std::getline(ss, d, ',');) devs.push_back(d);
+  if (devs.size() != 2) throw invalid_input("--devices '" + a.devices + "': give exactly two, e.g. cpu,cuda");
+  if (a.tokens < 1) throw invalid_input("--tokens must be at least 1");
+  std::vector<DeviceRun> runs;
+  for (const std::string& d : devs) {
+    runs.push_back(run_on(d, a));
+    std::printf("%s: %.1f s (load, encode, prefill, %d greedy steps)\n", d.c_str(), runs.back().seconds, a.tokens);
+  }
+  std::printf("reference %s, compared %s, mode %s\n", devs[0].c_str(), devs[1].c_str(), a.mode.c_str());
+  std::printf("%-16s %-12s %-10s %-10s\n", "stage", "elements", "rel_err", "cosine");
+  const char* order[] = {"sam_global", "sam_tiles", "clip_global", "clip_tiles", "proj_global", "proj_tiles",
+                         "image_embeds", "lm_layer0", "lm_final_norm", "prefill_logits"};
+  for (const char* stage : order) {
+    auto ia = runs[0].stages.find(stage), ib = runs[1].stages.find(stage);
+    if (ia == runs[0].stages.end() || ib == runs[1].stages.end()) continue;
+    if (ia->second.size() != ib->second.size()) {
+      std::printf("%-16s size differs: %zu vs %zu\n", stage, ia->second.size(), ib->second.size());
+      continue;
+    }
+    const auto [rel, cos] = rel_and_cosine(ib->second, ia->second);
+    std::printf("%-16s %-12zu %-10.3g %-10.6f\n", stage, ia->second.size(), rel, cos);
+  }
+  size_t agree = 0;
+  while (agree < runs[0].tokens.size() && runs[0].tokens[agree] == runs[1].tokens[agree]) ++agree;
+  std::printf("greedy %s: %s\ngreedy %s: %s\nfirst tokens agree: %zu/%zu\n", devs[0].c_str(),
+              join(runs[0].tokens).c_str(), devs[1].c_str(), join(runs[1].tokens).c_str(), agree, runs[0].tokens.size());
+  return 0;
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app, CommandAction& action) {
+  auto* cmd = app.add_subcommand("compare", "Run one synthetic page on two devices and compare every stage");
+  auto a = std::make_shared<CompareArgs>();
+  cmd->add_option("--model", a->model, "model folder (e.g. from `folio model random`)")->required();
+  cmd->add_option("--devices", a->devices, "reference,compared")->capture_default_str();
+  cmd->add_option("--mode", a->mode, "view mode of the page")->capture_default_str();
+  cmd->add_option("--tokens", a->tokens, "greedy steps compared")->capture_default_str();
+  cmd->callback([a, &action] { action = [a] { return run_compare(*a); }; });
+}
+
+}  // namespace folio
