@@ -21,20 +21,6 @@ Image synthetic_page(int w, int h, uint32_t seed) {
   return im;
 }
 
-ViewPixels pixels_of(const PageViews& v) {
-  ViewPixels px;
-  px.global = to_model_pixels(v.global);
-  px.base_size = v.base_size;
-  px.tile_size = v.tile_size;
-  px.grid_w = v.grid_w;
-  px.grid_h = v.grid_h;
-  for (const Image& t : v.tiles) {
-    auto p = to_model_pixels(t);
-    px.tiles.insert(px.tiles.end(), p.begin(), p.end());
-  }
-  return px;
-}
-
 std::vector<int32_t> synthetic_prompt(const DeepseekOcrConfig& cfg, int64_t n_placeholders) {
   std::vector<int32_t> prompt{cfg.lm.bos};
   prompt.insert(prompt.end(), n_placeholders, cfg.image_token);

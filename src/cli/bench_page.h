@@ -12,8 +12,6 @@ namespace folio {
 
 // Deterministic for a seed.
 Image synthetic_page(int width = 1190, int height = 1684, uint32_t seed = 7);
-// Views of a page in the encoder's input layout.
-ViewPixels pixels_of(const PageViews& views);
 // BOS, the page's image placeholders, then 12 ordinary tokens standing for
 // "\n<|grounding|>Convert the document to markdown." (same length, no tokenizer needed).
 std::vector<int32_t> synthetic_prompt(const DeepseekOcrConfig& cfg, int64_t n_placeholders);

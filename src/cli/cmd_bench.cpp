@@ -44,7 +44,7 @@ nlohmann::json bench_encoder(DeepseekOcrModel& m, const std::string& mode, int p
   ViewOptions vo;
   vo.mode = parse_mode(mode);
   const PageViews views = make_views(page, vo);
-  const ViewPixels px = pixels_of(views);
+  const ViewPixels px = view_pixels(views);
   m.encode(px);
   m.backend().synchronize();
   std::vector<double> ms;
@@ -105,7 +105,7 @@ int run_bench(const BenchArgs& a) {
   ViewOptions vo;
   vo.mode = parse_mode(a.mode);
   const PageViews views = make_views(page, vo);
-  Tensor embeds = model->encode(pixels_of(views));
+  Tensor embeds = model->encode(view_pixels(views));
   const std::vector<int32_t> prompt = synthetic_prompt(model->config(), views.n_placeholders);
 
   std::vector<double> prefill_ms, tok_per_s, ms_per_tok;

@@ -39,7 +39,7 @@ DeviceRun run_on(const std::string& device, const CompareArgs& a) {
   const PageViews views = make_views(synthetic_page(), vo);
   DeviceRun r;
   Trace trace = [&](const std::string& stage, const Tensor& v) { r.stages[stage] = be->download_f32(v).to_vector_f32(); };
-  Tensor embeds = model->encode(pixels_of(views), trace);
+  Tensor embeds = model->encode(view_pixels(views), trace);
   const std::vector<int32_t> prompt = synthetic_prompt(model->config(), views.n_placeholders);
   KvCache cache = model->new_cache(static_cast<int64_t>(prompt.size()) + a.tokens + 1);
   std::vector<float> logits = model->forward(cache, prompt, &embeds, trace);

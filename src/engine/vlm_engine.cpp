@@ -19,20 +19,6 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-ViewPixels to_view_pixels(const PageViews& v) {
-  ViewPixels px;
-  px.global = to_model_pixels(v.global);
-  px.base_size = v.base_size;
-  px.tile_size = v.tile_size;
-  px.grid_w = v.grid_w;
-  px.grid_h = v.grid_h;
-  for (const Image& t : v.tiles) {
-    auto p = to_model_pixels(t);
-    px.tiles.insert(px.tiles.end(), p.begin(), p.end());
-  }
-  return px;
-}
-
 }  // namespace
 
 VlmEngine::VlmEngine(const EngineOptions& options) : device_(options.device) {
@@ -74,7 +60,7 @@ PageResult VlmEngine::run(const PageRequest& req, const EngineCallbacks& cb) {
   const auto& cfg = model_->config();
   const std::vector<int32_t> ids =
       build_input_ids(*tokenizer_, prompt, views.n_placeholders, cfg.lm.bos, cfg.image_token);
-  const ViewPixels pixels = to_view_pixels(views);
+  const ViewPixels pixels = view_pixels(views);
   out.timings.preprocess_ms = ms_since(t_start);
 
   std::lock_guard<std::mutex> lock(mu_);

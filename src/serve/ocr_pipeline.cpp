@@ -4,17 +4,17 @@
 
 #include "core/error.h"
 #include "image/io/page_ranges.h"
+#include "image/view_mode.h"
+#include "text/prompts.h"
 #include "serve/metrics.h"
 #include "serve/page_json.h"
 
 namespace folio::serve {
 
 void OcrOptions::validate() const {
-  static const std::set<std::string> modes = {"tiny", "small", "base", "large", "gundam"};
-  static const std::set<std::string> tasks = {"document", "ocr", "free", "figure", "describe", "locate", "custom"};
-  if (!modes.count(mode)) throw invalid_input("mode \"" + mode + "\": expected tiny, small, base, large or gundam");
-  if (!tasks.count(task))
-    throw invalid_input("task \"" + task + "\": expected document, ocr, free, figure, describe, locate or custom");
+  // The image and text layers own the names of modes and tasks; they throw the errors.
+  parse_mode(mode);
+  prompt_for_task(task, prompt, prompt);
   if ((task == "custom" || task == "locate") && prompt.empty())
     throw invalid_input("task \"" + task + "\" needs a prompt");
   if (dpi < 36 || dpi > 600) throw invalid_input("dpi " + std::to_string(dpi) + ": expected 36 to 600");

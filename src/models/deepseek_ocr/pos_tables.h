@@ -9,12 +9,7 @@
 
 namespace folio {
 
-// src: channels-last grid [in_h, in_w, C] -> [out_h, out_w, C].
-std::vector<float> resize_bicubic_aa(const std::vector<float>& src, int in_h, int in_w, int channels, int out_h,
-                                     int out_w);
-// src: [in_len, C] -> [out_len, C], linear along the length, align_corners False.
-std::vector<float> resize_linear_rows(const std::vector<float>& src, int in_len, int channels, int out_len);
-
+// The resampling kernels themselves are image/resample.h's float resizers.
 // Host f32 tensors ready to upload.
 Tensor sam_pos_embed_for_grid(const Tensor& pos_embed /*[1,P,P,C]*/, int grid);
 Tensor rel_pos_for_length(const Tensor& table /*[L,D]*/, int length);

@@ -4,6 +4,20 @@
 
 namespace folio {
 
+ViewPixels view_pixels(const PageViews& v) {
+  ViewPixels px;
+  px.global = to_model_pixels(v.global);
+  px.base_size = v.base_size;
+  px.tile_size = v.tile_size;
+  px.grid_w = v.grid_w;
+  px.grid_h = v.grid_h;
+  for (const Image& t : v.tiles) {
+    const std::vector<float> p = to_model_pixels(t);
+    px.tiles.insert(px.tiles.end(), p.begin(), p.end());
+  }
+  return px;
+}
+
 int64_t image_block_rows(int base_size, int tile_size, int grid_w, int grid_h, bool tiled) {
   const int64_t gb = base_size / 64, gt = tile_size / 64;
   int64_t rows = gb * (gb + 1) + 1;

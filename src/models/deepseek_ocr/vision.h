@@ -4,6 +4,7 @@
 #pragma once
 #include <vector>
 
+#include "image/views.h"
 #include "models/deepseek_ocr/clip.h"
 #include "models/deepseek_ocr/sam.h"
 
@@ -18,6 +19,9 @@ struct ViewPixels {
   int grid_w = 1, grid_h = 1;
   bool tiled() const { return !tiles.empty(); }
 };
+
+// The encoder input of a page's views (image/views.h): normalised bf16-rounded pixels.
+ViewPixels view_pixels(const PageViews& views);
 
 // Placeholder rows the layout produces (equals the prompt's image token count).
 int64_t image_block_rows(int base_size, int tile_size, int grid_w, int grid_h, bool tiled);
