@@ -1,4 +1,4 @@
-// The JSON page object of the API contract (docs_api_contract.md), shared by /v1/ocr, SSE,
+// The JSON page object of the API contract (docs/API.md), shared by /v1/ocr, SSE,
 // jobs and the job store.
 #pragma once
 #include <string>

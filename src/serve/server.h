@@ -1,4 +1,4 @@
-// `folio serve`: the HTTP API of docs_api_contract.md over one OcrEngine, plus the job runner
+// `folio serve`: the HTTP API of docs/API.md over one OcrEngine, plus the job runner
 // and the web page. The engine is handed in, so tests can serve a fake one.
 //
 // Lifecycle: start() binds and serves on background threads; shutdown() is graceful (refuse new

@@ -1,4 +1,4 @@
-// A stand-in for `folio serve` that follows docs_api_contract.md, for testing the web page's logic
+// A stand-in for `folio serve` that follows docs/API.md, for testing the web page's logic
 // without an engine: it serves web/dist and answers /health, /v1/ocr and /v1/jobs.
 //
 // Behaviour the UI test relies on:

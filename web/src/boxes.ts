@@ -1,5 +1,5 @@
 // The page image with each block's box drawn over it as SVG. Boxes are in page pixels
-// (docs_api_contract.md); the SVG's viewBox is the page size, so it scales with the image.
+// (docs/API.md); the SVG's viewBox is the page size, so it scales with the image.
 import type { Block } from './types';
 
 const SVG = 'http://www.w3.org/2000/svg';

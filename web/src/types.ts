@@ -1,4 +1,4 @@
-// Shapes of the folio HTTP API (docs_api_contract.md). Fields the server may leave out are optional:
+// Shapes of the folio HTTP API (docs/API.md). Fields the server may leave out are optional:
 // the page treats every response as untrusted input.
 
 export interface Block {
