@@ -38,6 +38,10 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   return f;
 }
 
+void MappedFile::release_pages() const {
+  if (data_ && size_) ::madvise(const_cast<char*>(data_), size_, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_ && size_) ::munmap(const_cast<char*>(data_), size_);
 }

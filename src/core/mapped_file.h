@@ -18,6 +18,9 @@ class MappedFile {
   const char* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Drops the resident pages (they are read again from the file when touched): after
+  // weights were copied out (quantised), so they stop counting against memory.
+  void release_pages() const;
 
  private:
   MappedFile() = default;

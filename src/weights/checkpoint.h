@@ -39,6 +39,10 @@ class Checkpoint {
   size_t tensor_count() const { return where_.size(); }
   size_t taken_count() const { return taken_.size(); }
   std::vector<std::string> untaken() const;
+  // See MappedFile::release_pages.
+  void release_pages() const {
+    for (const auto& f : files_) f->release_pages();
+  }
 
  private:
   std::string dir_;

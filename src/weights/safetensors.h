@@ -31,6 +31,7 @@ class SafetensorsFile {
   bool has(const std::string& name) const { return infos_.count(name) != 0; }
   // A view into the mapping; keeps the mapping alive.
   Tensor get(const std::string& name) const;
+  void release_pages() const { file_->release_pages(); }
 
  private:
   std::shared_ptr<MappedFile> file_;

@@ -15,6 +15,8 @@ std::unique_ptr<DeepseekOcrModel> DeepseekOcrModel::load(const std::string& dir,
                         ", expected [\"DeepseekOCRForCausalLM\"] (DeepSeek-OCR v1)");
   m->cfg_ = DeepseekOcrConfig::from_checkpoint(*m->ck_);
   m->w_ = DeepseekOcrWeights::load(*m->ck_, m->cfg_, backend, options);
+  // Quantising read every decoder matrix from the mapping; those pages are not needed again.
+  if (options.int8_decoder) m->ck_->release_pages();
   m->vision_ = std::make_unique<VisionEncoder>(m->cfg_, m->w_, backend);
   m->decoder_ = std::make_unique<Decoder>(m->cfg_.lm, m->w_.lm, backend);
   return m;
