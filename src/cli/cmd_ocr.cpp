@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "engine/engine_factory.h"
 #include "engine/result_json.h"
 #include "image/io/document.h"
@@ -29,14 +30,6 @@ struct OcrArgs {
   std::vector<std::string> files;
 };
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw not_found(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 int run_ocr(const OcrArgs& a) {
   // Options are checked before any work so a typo fails at once, not on every page.
   parse_mode(a.mode);
@@ -47,7 +40,7 @@ int run_ocr(const OcrArgs& a) {
   for (const std::string& file : a.files) {
     DocumentOptions dopt;
     dopt.dpi = a.dpi;
-    auto doc = Document::open(read_all(file), file, dopt);
+    auto doc = Document::open(read_file(file), file, dopt);
     std::vector<int> indices;
     if (a.pages.empty()) {
       for (int i = 0; i < doc->page_count(); ++i) indices.push_back(i);

@@ -11,6 +11,7 @@
 
 #include "backend/backend.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "cli/golden_views.h"
 #include "image/tile_grid.h"
 #include "image/views.h"
@@ -23,14 +24,6 @@ namespace folio {
 using nlohmann::json;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw not_found(path + ": cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 json read_json(const std::string& path) {
   try {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "serve/ocr_pipeline.h"
+#include "core/file_io.h"
 #include "serve/page_json.h"
 
 namespace folio::serve {
@@ -92,11 +93,13 @@ void JobRunner::run_job(const std::string& id) {
   OcrOptions options = OcrOptions::from_json(job->options);
   options.pages.clear();  // the page list was resolved at submission
   auto open = [&] {
-    std::ifstream in(job->document_path, std::ios::binary);
-    if (!in) throw unavailable("the stored document of job " + id + " is missing (" + job->document_path + ")");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return open_document(ss.str(), job->filename, options);
+    std::string bytes;
+    try {
+      bytes = read_file(job->document_path);
+    } catch (const Error&) {
+      throw unavailable("the stored document of job " + id + " is missing (" + job->document_path + ")");
+    }
+    return open_document(std::move(bytes), job->filename, options);
   };
   OpenedDocument doc;
   try {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/file_io.h"
 
 namespace folio {
 
@@ -14,12 +15,8 @@ using nlohmann::json;
 namespace {
 
 json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw not_found(path + ": cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
   try {
-    return json::parse(ss.str());
+    return json::parse(read_file(path));
   } catch (const json::exception& e) {
     throw invalid_input(path + ": not valid JSON (" + e.what() + ")");
   }
