@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <thread>
 
 #include "support/server_harness.h"
 
@@ -14,17 +15,26 @@ TEST(Overload, BeyondTheQueueRequestsGet429WithRetryAfterAndNever5xx) {
   options.workers = 1;
   options.max_queue = 1;
   options.cache_entries = 0;
-  TestServer srv(std::make_shared<FakeEngine>(std::chrono::milliseconds(800)), options);
+  TestServer srv(std::make_shared<FakeEngine>(std::chrono::milliseconds(2500)), options);
   std::string pdf = make_text_pdf(sample_pages(1));
-  const int n = 8;
+  auto send = [&] {
+    auto c = srv.client();
+    auto r = post_file(*c, "/v1/ocr", pdf, "a.pdf");
+    if (!r) return std::pair<int, std::string>(-1, std::string());
+    return std::pair<int, std::string>(r->status, r->get_header_value("Retry-After"));
+  };
+  // One request occupies the only worker first, so the burst below meets a busy server however
+  // the threads get scheduled (on a loaded 2-core CI machine they may start far apart).
+  auto first = std::async(std::launch::async, send);
+  auto probe = srv.client();
+  for (int i = 0; i < 200; ++i) {
+    auto h = probe->Get("/health");
+    if (h && nlohmann::json::parse(h->body)["queue"]["in_flight"].get<int>() >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const int n = 7;
   std::vector<std::future<std::pair<int, std::string>>> results;
-  for (int i = 0; i < n; ++i)
-    results.push_back(std::async(std::launch::async, [&] {
-      auto c = srv.client();
-      auto r = post_file(*c, "/v1/ocr", pdf, "a.pdf");
-      if (!r) return std::pair<int, std::string>(-1, std::string());
-      return std::pair<int, std::string>(r->status, r->get_header_value("Retry-After"));
-    }));
+  for (int i = 0; i < n; ++i) results.push_back(std::async(std::launch::async, send));
   int ok = 0, refused = 0;
   for (auto& f : results) {
     auto [status, retry_after] = f.get();
@@ -37,9 +47,10 @@ TEST(Overload, BeyondTheQueueRequestsGet429WithRetryAfterAndNever5xx) {
       EXPECT_GE(std::stoi(retry_after), 1);
     }
   }
+  EXPECT_EQ(first.get().first, 200) << "the running request is served";
   EXPECT_EQ(ok + refused, n);
-  EXPECT_GE(ok, 2) << "one running and one queued request are served";
-  EXPECT_GE(refused, 1);
+  EXPECT_GE(ok, 1) << "the queued request is served";
+  EXPECT_GE(refused, n - 2) << "beyond the running and the queued request, the burst is refused";
   // Once the burst is over the server accepts work again.
   auto c = srv.client();
   auto after = post_file(*c, "/v1/ocr", pdf, "a.pdf");
