@@ -119,6 +119,7 @@ void JobRunner::run_job(const std::string& id) {
     // poppler keeps every page it has parsed; reopening now and then keeps memory flat however
     // long the document is.
     if (doc.paged && ++pages_since_open > kPagesPerOpen) {
+      doc = OpenedDocument{};  // free the old document before parsing the new one
       doc = open();
       pages_since_open = 1;
     }
