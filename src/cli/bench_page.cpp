@@ -28,8 +28,4 @@ std::vector<int32_t> synthetic_prompt(const DeepseekOcrConfig& cfg, int64_t n_pl
   return prompt;
 }
 
-int32_t argmax(const std::vector<float>& logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
 }  // namespace folio

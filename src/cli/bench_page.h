@@ -7,6 +7,7 @@
 
 #include "image/views.h"
 #include "models/deepseek_ocr/model.h"
+#include "text/sampling.h"
 
 namespace folio {
 
@@ -15,7 +16,5 @@ Image synthetic_page(int width = 1190, int height = 1684, uint32_t seed = 7);
 // BOS, the page's image placeholders, then 12 ordinary tokens standing for
 // "\n<|grounding|>Convert the document to markdown." (same length, no tokenizer needed).
 std::vector<int32_t> synthetic_prompt(const DeepseekOcrConfig& cfg, int64_t n_placeholders);
-// Index of the largest logit (the first one on ties).
-int32_t argmax(const std::vector<float>& logits);
 
 }  // namespace folio

@@ -14,15 +14,6 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
-int32_t greedy_pick(std::vector<float>& logits, const std::vector<int32_t>& banned) {
-  for (int32_t b : banned)
-    if (b >= 0 && static_cast<size_t>(b) < logits.size()) logits[b] = -INFINITY;
-  int32_t best = 0;
-  for (size_t i = 1; i < logits.size(); ++i)
-    if (logits[i] > logits[best]) best = static_cast<int32_t>(i);
-  return best;
-}
-
 GenerateResult generate(DeepseekOcrModel& model, const std::vector<int32_t>& prompt, const Tensor* image_embeds,
                         const GenerateOptions& o) {
   const DecoderConfig& lm = model.config().lm;

@@ -9,6 +9,7 @@
 #include "engine/ocr_engine.h"
 #include "models/deepseek_ocr/model.h"
 #include "text/ngram_ban.h"
+#include "text/sampling.h"
 
 namespace folio {
 
@@ -28,8 +29,5 @@ struct GenerateResult {
 
 GenerateResult generate(DeepseekOcrModel& model, const std::vector<int32_t>& prompt, const Tensor* image_embeds,
                         const GenerateOptions& options);
-
-// Index of the largest logit after banning `banned` (ties: the lowest id, like torch.argmax).
-int32_t greedy_pick(std::vector<float>& logits, const std::vector<int32_t>& banned);
 
 }  // namespace folio
