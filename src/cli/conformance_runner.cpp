@@ -11,7 +11,7 @@
 
 #include "backend/backend.h"
 #include "core/error.h"
-#include "core/file_io.h"
+#include "weights/json_file.h"
 #include "cli/golden_views.h"
 #include "image/tile_grid.h"
 #include "image/views.h"
@@ -24,14 +24,6 @@ namespace folio {
 using nlohmann::json;
 
 namespace {
-
-json read_json(const std::string& path) {
-  try {
-    return json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    throw invalid_input(path + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 struct Compare {
   double rel = 0, cos = 1;
@@ -76,7 +68,7 @@ class Runner {
 
   ConformanceReport run() {
     const std::string dir = opt_.golden_dir;
-    const json index = read_json(dir + "/index.json");
+    const json index = read_json_file(dir + "/index.json");
     backend_ = make_backend(opt_.device);
     model_ = DeepseekOcrModel::load(dir + "/model", *backend_);
     check_rules(dir + "/rules.json");
@@ -95,7 +87,7 @@ class Runner {
 
   void check_rules(const std::string& path) {
     if (!std::filesystem::exists(path)) return;
-    const json rules = read_json(path);
+    const json rules = read_json_file(path);
     int grid_ok = 0, grid_n = 0;
     std::string first_bad;
     for (const json& g : rules.value("grids", json::array())) {

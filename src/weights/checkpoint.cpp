@@ -5,37 +5,25 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/file_io.h"
+#include "weights/json_file.h"
 
 namespace folio {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-json read_json(const std::string& path) {
-  try {
-    return json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    throw invalid_input(path + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
-}  // namespace
-
 std::unique_ptr<Checkpoint> Checkpoint::open(const std::string& dir) {
   if (!fs::is_directory(dir)) throw not_found(dir + ": model folder not found");
   auto ck = std::make_unique<Checkpoint>();
   ck->dir_ = dir;
   if (!fs::exists(ck->config_path())) throw not_found(ck->config_path() + ": missing (every model folder has config.json)");
-  ck->config_ = read_json(ck->config_path());
+  ck->config_ = read_json_file(ck->config_path());
   if (!ck->config_.is_object()) throw invalid_input(ck->config_path() + ": not a JSON object");
 
   std::vector<std::string> shard_names;
   const std::string index_path = dir + "/model.safetensors.index.json";
   if (fs::exists(index_path)) {
-    json index = read_json(index_path);
+    json index = read_json_file(index_path);
     if (!index.contains("weight_map") || !index["weight_map"].is_object())
       throw invalid_input(index_path + ": no weight_map object");
     std::set<std::string> seen;
