@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "cli/bench_page.h"
 #include "cli/command.h"
+#include "cli/stage_error.h"
 #include "core/error.h"
 
 namespace folio {
@@ -52,19 +53,6 @@ DeviceRun run_on(const std::string& device, const CompareArgs& a) {
   return r;
 }
 
-// rel = max|a - b| / rms(b), cosine of the flattened tensors.
-std::pair<double, double> rel_and_cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double max_diff = 0, ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(double(a[i]) - b[i]));
-    ab += double(a[i]) * b[i];
-    aa += double(a[i]) * a[i];
-    bb += double(b[i]) * b[i];
-  }
-  const double rms = std::sqrt(bb / std::max<size_t>(1, b.size()));
-  return {rms > 0 ? max_diff / rms : max_diff, aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : (aa == bb ? 1.0 : 0.0)};
-}
-
 std::string join(const std::vector<int32_t>& v) {
   std::ostringstream o;
   for (size_t i = 0; i < v.size(); ++i) o << (i ? " " : "") << v[i];
@@ -93,8 +81,8 @@ int run_compare(const CompareArgs& a) {
       std::printf("%-16s size differs: %zu vs %zu\n", stage, ia->second.size(), ib->second.size());
       continue;
     }
-    const auto [rel, cos] = rel_and_cosine(ib->second, ia->second);
-    std::printf("%-16s %-12zu %-10.3g %-10.6f\n", stage, ia->second.size(), rel, cos);
+    const StageError e = stage_error(ib->second, ia->second);
+    std::printf("%-16s %-12zu %-10.3g %-10.6f\n", stage, ia->second.size(), e.rel, e.cosine);
   }
   size_t agree = 0;
   while (agree < runs[0].tokens.size() && runs[0].tokens[agree] == runs[1].tokens[agree]) ++agree;

@@ -1,5 +1,7 @@
 #include "cli/conformance_runner.h"
 
+#include "cli/stage_error.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,32 +26,6 @@ namespace folio {
 using nlohmann::json;
 
 namespace {
-
-struct Compare {
-  double rel = 0, cos = 1;
-};
-
-// rel = max|a - b| / rms(b); cosine over the flattened tensors.
-Compare compare(const std::vector<float>& got, const std::vector<float>& want) {
-  Compare c;
-  if (got.size() != want.size()) {
-    c.rel = INFINITY;
-    c.cos = 0;
-    return c;
-  }
-  double max_diff = 0, ss = 0, dot = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - want[i]));
-    ss += static_cast<double>(want[i]) * want[i];
-    dot += static_cast<double>(got[i]) * want[i];
-    na += static_cast<double>(got[i]) * got[i];
-    nb += static_cast<double>(want[i]) * want[i];
-  }
-  const double rms = std::sqrt(ss / std::max<size_t>(1, want.size()));
-  c.rel = rms > 0 ? max_diff / rms : max_diff;
-  c.cos = (na > 0 && nb > 0) ? dot / std::sqrt(na * nb) : (na == nb ? 1.0 : 0.0);
-  return c;
-}
 
 // Channels-last rows [B*g*g, C] -> channels-first [B, C, g, g] (the golden SAM layout).
 std::vector<float> to_channels_first(const std::vector<float>& rows, int64_t batch, int64_t g, int64_t C) {
@@ -77,8 +53,8 @@ class Runner {
   }
 
  private:
-  void add(const std::string& case_name, const std::string& stage, const Compare& c, const std::string& detail = "") {
-    ConformanceRow r{case_name, stage, detail, c.rel, c.cos, c.rel <= tol_ && c.cos >= opt_.min_cosine};
+  void add(const std::string& case_name, const std::string& stage, const StageError& c, const std::string& detail = "") {
+    ConformanceRow r{case_name, stage, detail, c.rel, c.cosine, c.rel <= tol_ && c.cosine >= opt_.min_cosine};
     report_.rows.push_back(r);
   }
   void add_exact(const std::string& case_name, const std::string& stage, bool ok, const std::string& detail) {
@@ -175,11 +151,11 @@ class Runner {
     for (const std::string view : {"global", "tiles"}) {
       if (!golden->has("sam_" + view)) continue;
       const Shape s = golden->tensors().at("sam_" + view).shape;  // [B, C, g, g]
-      add(name, "sam_" + view, compare(to_channels_first(got["sam_" + view], s[0], s[2], s[1]), want("sam_" + view)));
-      add(name, "clip_" + view, compare(got["clip_" + view], want("clip_" + view)));
-      add(name, "proj_" + view, compare(got["proj_" + view], want("proj_" + view)));
+      add(name, "sam_" + view, stage_error(to_channels_first(got["sam_" + view], s[0], s[2], s[1]), want("sam_" + view)));
+      add(name, "clip_" + view, stage_error(got["clip_" + view], want("clip_" + view)));
+      add(name, "proj_" + view, stage_error(got["proj_" + view], want("proj_" + view)));
     }
-    add(name, "image_embeds", compare(got["image_embeds"], want("image_embeds")));
+    add(name, "image_embeds", stage_error(got["image_embeds"], want("image_embeds")));
 
     // 3. Decoder: prefill stages and logits, then greedy decoding.
     const Tensor ids_t = golden->get("input_ids");
@@ -192,9 +168,9 @@ class Runner {
       got.clear();
       std::vector<float> logits = model_->forward(cache, ids, &embeds, ngram ? Trace{} : trace);
       if (!ngram) {
-        add(name, "lm_layer0", compare(got["lm_layer0"], want("lm_layer0")));
-        add(name, "lm_final_norm", compare(got["lm_final_norm"], want("lm_final_norm")));
-        add(name, "prefill_logits", compare(logits, want("prefill_logits")));
+        add(name, "lm_layer0", stage_error(got["lm_layer0"], want("lm_layer0")));
+        add(name, "lm_final_norm", stage_error(got["lm_final_norm"], want("lm_final_norm")));
+        add(name, "prefill_logits", stage_error(logits, want("prefill_logits")));
       }
       const Tensor wt = golden->get(prefix + "tokens");
       std::vector<int32_t> generated;

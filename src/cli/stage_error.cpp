@@ -1,0 +1,24 @@
+#include "cli/stage_error.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace folio {
+
+StageError stage_error(const std::vector<float>& got, const std::vector<float>& want) {
+  StageError e;
+  if (got.size() != want.size()) return {INFINITY, 0.0};
+  double max_diff = 0, dot = 0, gg = 0, ww = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - want[i]));
+    dot += static_cast<double>(got[i]) * want[i];
+    gg += static_cast<double>(got[i]) * got[i];
+    ww += static_cast<double>(want[i]) * want[i];
+  }
+  const double rms = std::sqrt(ww / std::max<size_t>(1, want.size()));
+  e.rel = rms > 0 ? max_diff / rms : max_diff;
+  e.cosine = (gg > 0 && ww > 0) ? dot / std::sqrt(gg * ww) : (gg == ww ? 1.0 : 0.0);
+  return e;
+}
+
+}  // namespace folio

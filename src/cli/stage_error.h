@@ -1,0 +1,14 @@
+// How far a computed tensor is from a reference: the figures the conformance README asks for.
+#pragma once
+#include <vector>
+
+namespace folio {
+
+struct StageError {
+  double rel = 0;     // max |got - want| / rms(want); infinite when the sizes differ
+  double cosine = 1;  // of the flattened tensors; 0 when the sizes differ
+};
+
+StageError stage_error(const std::vector<float>& got, const std::vector<float>& want);
+
+}  // namespace folio
