@@ -56,52 +56,59 @@ void rows_dot_i8(const float* x, int64_t K, const int8_t* wrow, float* out) {
   for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-}  // namespace
-
-bool gemv_int8_avx512(const float* x, int64_t M, int64_t K, const int8_t* w, int64_t n_begin, int64_t n_end,
-                      const float* bias, float* y, int64_t N) {
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return false;
-  const int64_t stride = K + 4;  // K bytes then the row's f32 scale (weights/quantize.h)
+// The few-row product around a row kernel: up to 4 rows of x per weight row, so each weight
+// row is read once per 4 rows. `Dot<R>::run(x, K, row, out)` computes R raw dot products;
+// `scale(row)` is the row's dequantisation factor.
+template <template <int> class Dot, class W, class Scale>
+void few_rows_product(const float* x, int64_t M, int64_t K, const W* w, int64_t row_stride, int64_t n_begin,
+                      int64_t n_end, const float* bias, float* y, int64_t N, Scale scale) {
   float tmp[4];
   for (int64_t m0 = 0; m0 < M; m0 += 4) {
     const int rows = static_cast<int>(M - m0 < 4 ? M - m0 : 4);
     const float* xr = x + m0 * K;
     for (int64_t n = n_begin; n < n_end; ++n) {
-      const int8_t* wrow = w + n * stride;
+      const W* wrow = w + n * row_stride;
       switch (rows) {
-        case 4: rows_dot_i8<4>(xr, K, wrow, tmp); break;
-        case 3: rows_dot_i8<3>(xr, K, wrow, tmp); break;
-        case 2: rows_dot_i8<2>(xr, K, wrow, tmp); break;
-        default: rows_dot_i8<1>(xr, K, wrow, tmp); break;
+        case 4: Dot<4>::run(xr, K, wrow, tmp); break;
+        case 3: Dot<3>::run(xr, K, wrow, tmp); break;
+        case 2: Dot<2>::run(xr, K, wrow, tmp); break;
+        default: Dot<1>::run(xr, K, wrow, tmp); break;
       }
-      float scale;
-      std::memcpy(&scale, wrow + K, 4);
-      const float b = bias ? bias[n] : 0.0f;
-      for (int r = 0; r < rows; ++r) y[(m0 + r) * N + n] = tmp[r] * scale + b;
+      const float s = scale(wrow), b = bias ? bias[n] : 0.0f;
+      for (int r = 0; r < rows; ++r) y[(m0 + r) * N + n] = tmp[r] * s + b;
     }
   }
+}
+
+template <int R>
+struct DotBf16 {
+  static void run(const float* x, int64_t K, const uint16_t* w, float* out) { rows_dot<R>(x, K, w, out); }
+};
+template <int R>
+struct DotI8 {
+  static void run(const float* x, int64_t K, const int8_t* w, float* out) { rows_dot_i8<R>(x, K, w, out); }
+};
+
+bool have_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"); }
+
+}  // namespace
+
+bool gemv_int8_avx512(const float* x, int64_t M, int64_t K, const int8_t* w, int64_t n_begin, int64_t n_end,
+                      const float* bias, float* y, int64_t N) {
+  if (!have_avx512()) return false;
+  // Row layout (weights/quantize.h): K bytes, then the row's f32 scale.
+  few_rows_product<DotI8>(x, M, K, w, K + 4, n_begin, n_end, bias, y, N, [K](const int8_t* row) {
+    float scale;
+    std::memcpy(&scale, row + K, 4);
+    return scale;
+  });
   return true;
 }
 
 bool gemv_bf16_avx512(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t n_begin, int64_t n_end,
                       const float* bias, float* y, int64_t N) {
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return false;
-  float tmp[4];
-  for (int64_t m0 = 0; m0 < M; m0 += 4) {
-    const int rows = static_cast<int>(M - m0 < 4 ? M - m0 : 4);
-    const float* xr = x + m0 * K;
-    for (int64_t n = n_begin; n < n_end; ++n) {
-      const uint16_t* wrow = w + n * K;
-      switch (rows) {
-        case 4: rows_dot<4>(xr, K, wrow, tmp); break;
-        case 3: rows_dot<3>(xr, K, wrow, tmp); break;
-        case 2: rows_dot<2>(xr, K, wrow, tmp); break;
-        default: rows_dot<1>(xr, K, wrow, tmp); break;
-      }
-      const float b = bias ? bias[n] : 0.0f;
-      for (int r = 0; r < rows; ++r) y[(m0 + r) * N + n] = tmp[r] + b;
-    }
-  }
+  if (!have_avx512()) return false;
+  few_rows_product<DotBf16>(x, M, K, w, K, n_begin, n_end, bias, y, N, [](const uint16_t*) { return 1.0f; });
   return true;
 }
 
