@@ -11,6 +11,7 @@
 //   op and the shapes: they are programming errors, never user input.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -54,6 +55,9 @@ class Backend {
   // Host f32 -> activation tensor on the device, and back to host f32.
   virtual Tensor upload_f32(const Tensor& host_f32) = 0;
   virtual Tensor download_f32(const Tensor& t) = 0;
+  // Copies a host tensor's bytes into an existing tensor of the same size and dtype (ordered
+  // with the ops queued before and after; the host tensor may be reused at once).
+  virtual void write(Tensor& dst, const Tensor& host) = 0;
   virtual void synchronize() {}
   // Named byte counts of the backend's own memory (e.g. "device_used_peak"), for reports.
   // Empty where the backend keeps none (the CPU's memory is the process's RSS).
@@ -99,6 +103,52 @@ class Backend {
                            int k, const std::vector<ExpertWeights>& experts, Tensor& y) = 0;
   // x[T, D] -> y[T, D] fp32 copy of the rows (for logits); cheap on CPU.
   virtual void cast_f32(const Tensor& x, Tensor& y) = 0;
+
+  // ---- Batched decoding over a paged KV cache -------------------------------------------
+  // Every index below is an I32 tensor on the backend's device, so a whole decode step runs
+  // without the host and can be captured once and replayed (capture()).
+  // A KV pool is [slots, H*D] with slot = block * block_size + offset; a block table row lists
+  // a sequence's blocks in order. Rows of a padded batch that hold no sequence are inactive:
+  // slot -1, seq_len 0, position -1; the ops below skip them (their outputs are zeros or junk).
+
+  // gather_rows / rope_neox with the indices / positions on the device.
+  virtual void gather_rows_dev(const Tensor& src, const Tensor& index, Tensor& dst) = 0;
+  virtual void rope_neox_dev(Tensor& x, const Tensor& positions, int heads, int head_dim, float theta) = 0;
+  // k_pool[slots[i]] = k[i], v_pool[slots[i]] = v[i] for the T rows of k/v [T, W].
+  virtual void kv_store(const Tensor& k, const Tensor& v, const Tensor& slots, Tensor& k_pool, Tensor& v_pool) = 0;
+  // One query per sequence: q[B, H*D] attends to the first seq_lens[b] keys of its sequence,
+  // read through block_table[B, max_blocks]. out[B, H*D]. spec.causal is ignored (the keys are
+  // all in the past); no relative-position bias.
+  virtual void paged_attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool, const Tensor& block_table,
+                               const Tensor& seq_lens, int block_size, const AttentionSpec& spec, Tensor& out) = 0;
+  // router_topk with ids [T, k] (I32) and weights [T, k] (F32) left on the device; `renormalise`
+  // divides the k weights by their sum (after the scale, like the official code).
+  virtual void router_topk_dev(const Tensor& logits, int k, float scale, bool renormalise, Tensor& ids,
+                               Tensor& weights) = 0;
+  // moe_experts with the routing on the device (ids/weights from router_topk_dev).
+  virtual void moe_experts_dev(const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
+                               const std::vector<ExpertWeights>& experts, Tensor& y) = 0;
+  // Greedy next token per row of logits[B, V] (F32) under the windowed n-gram ban of
+  // text/ngram_ban.h: history[B, Hcap] holds each row's generated ids right-aligned (the newest
+  // last), history_len[B] how many were generated in all; ngram[B] the n (0: no ban) and
+  // window[B] the window (<= Hcap); whitelist (I32, may be empty) ids are never banned.
+  // Writes next[B] and appends it to the history (shifting left), history_len += 1.
+  virtual void greedy_next(const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
+                           const Tensor& window, const Tensor& whitelist, Tensor& next) = 0;
+  // positions += 1 and slots = the cache slot of the new position through block_table, for
+  // the next decode step: positions[B], slots[B], seq_lens[B] (= positions + 1).
+  virtual void advance_positions(Tensor& positions, Tensor& seq_lens, Tensor& slots, const Tensor& block_table,
+                                 int block_size) = 0;
+
+  // Records the work `body` queues (backend ops only; no host reads or uploads of host data)
+  // without running it; replay() runs it on the same tensors. On the GPU a CUDA graph; on the
+  // CPU replay() calls body() again. Tensors the body allocates must not outlive it.
+  class Replay {
+   public:
+    virtual ~Replay() = default;
+    virtual void replay() = 0;
+  };
+  virtual std::unique_ptr<Replay> capture(const std::function<void()>& body) = 0;
 };
 
 // "cpu" or "cuda" (when built with FOLIO_CUDA and a device is present). Throws kUnavailable.

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "cli/bench_batch.h"
 #include "cli/bench_page.h"
 #include "image/views.h"
 #include "models/deepseek_ocr/model.h"
@@ -27,7 +29,29 @@ struct BenchArgs {
   int pages = 2, max_tokens = 32, concurrency = 1, threads = 0;
   bool ignore_eos = true, json = true;
   std::vector<std::string> stages{"encoder", "decode"};  // decode includes the prefill
+  bool batch = false;        // --concurrency given: the continuous-batching engine
+  bool no_graphs = false;
+  std::string gpu_memory;    // e.g. 16GB
 };
+
+// "16GB", "16GiB", "800MB", "1.5G" -> bytes (powers of 1024, as GPU tools print them).
+int64_t parse_bytes(const std::string& s) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    throw invalid_input("--gpu-memory '" + s + "': expected a size such as 16GB");
+  }
+  std::string unit = s.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double mul = 1;
+  if (unit == "G" || unit == "GB" || unit == "GIB") mul = 1024.0 * 1024 * 1024;
+  else if (unit == "M" || unit == "MB" || unit == "MIB") mul = 1024.0 * 1024;
+  else if (!unit.empty() && unit != "B") throw invalid_input("--gpu-memory '" + s + "': unknown unit '" + unit + "'");
+  if (v <= 0) throw invalid_input("--gpu-memory must be positive");
+  return static_cast<int64_t>(v * mul);
+}
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -71,11 +95,6 @@ int print_result(nlohmann::json& out, Backend& be, int concurrency) {
 }
 
 int run_bench(const BenchArgs& a) {
-  // Several sequences per decode step need a decoder that takes one cache per row (batched
-  // attention over separate KV caches); the decoder runs one sequence per forward today.
-  if (a.concurrency != 1)
-    throw invalid_input("--concurrency " + std::to_string(a.concurrency) +
-                        ": only 1 is supported until the decoder batches sequences");
   if (a.threads > 0) set_num_threads(a.threads);
   auto be = make_backend(a.device);
   const double t_load = now_ms();
@@ -97,6 +116,17 @@ int run_bench(const BenchArgs& a) {
     out["encoder"] = nlohmann::json::array();
     out["encoder"].push_back(bench_encoder(*model, a.mode, a.pages, page));
     if (a.mode != "gundam") out["encoder"].push_back(bench_encoder(*model, "gundam", a.pages, page));
+  }
+  if (a.batch) {
+    BatchBenchArgs ba;
+    ba.mode = a.mode;
+    ba.pages = a.pages;
+    ba.concurrency = a.concurrency;
+    ba.max_tokens = a.max_tokens;
+    ba.ignore_eos = a.ignore_eos;
+    ba.graphs = !a.no_graphs;
+    if (!a.gpu_memory.empty()) ba.gpu_memory = parse_bytes(a.gpu_memory);
+    out["batch"] = bench_batch(*model, ba);
   }
   if (!wants("decode")) return print_result(out, *be, a.concurrency);
 
@@ -141,7 +171,12 @@ void add_bench_command(CLI::App& app, CommandAction& action) {
   cmd->add_option("--mode", a->mode, "view mode of the pages")->capture_default_str();
   cmd->add_option("--pages", a->pages, "measured pages (after one warm-up)")->capture_default_str();
   cmd->add_option("--max-tokens", a->max_tokens, "decode steps per page")->capture_default_str();
-  cmd->add_option("--concurrency", a->concurrency, "sequences decoded per step (only 1 for now)")->capture_default_str();
+  cmd->add_option("--concurrency", a->concurrency,
+                  "pages decoded together by the batching engine (given: N pages go through it)")
+      ->capture_default_str()
+      ->each([a](const std::string&) { a->batch = true; });
+  cmd->add_option("--gpu-memory", a->gpu_memory, "device memory budget for weights + KV cache (e.g. 16GB)");
+  cmd->add_flag("--no-graphs", a->no_graphs, "run decode steps op by op instead of replaying CUDA graphs");
   cmd->add_option("--threads", a->threads, "CPU threads (default: all cores)");
   cmd->add_option("--weights", a->weights, "decoder weights: bf16 (as stored) or int8 (CPU)")->capture_default_str();
   cmd->add_flag("--ignore-eos,!--stop-at-eos", a->ignore_eos, "decode max-tokens steps even past EOS")->capture_default_str();

@@ -38,6 +38,11 @@ inline float param_at(const Tensor& t, int64_t i) {
   }
 }
 
+std::vector<int32_t> ints(const Tensor& t, const char* op) {
+  if (t.dtype() != DType::kI32) throw internal_error(std::string(op) + ": indices must be I32, got " + dtype_name(t.dtype()));
+  return std::vector<int32_t>(t.data<int32_t>(), t.data<int32_t>() + t.numel());
+}
+
 std::vector<float> param_f32(const Tensor& t) {
   std::vector<float> v(t.numel());
   for (int64_t i = 0; i < t.numel(); ++i) v[i] = param_at(t, i);
@@ -55,6 +60,11 @@ class CpuBackend final : public Backend {
   Tensor to_host(const Tensor& t) override { return t; }
   Tensor upload_f32(const Tensor& host_f32) override { return host_f32.dtype() == DType::kF32 ? host_f32 : host_f32.to_f32(); }
   Tensor download_f32(const Tensor& t) override { return t.dtype() == DType::kF32 ? t : t.to_f32(); }
+  void write(Tensor& dst, const Tensor& host) override {
+    if (dst.nbytes() != host.nbytes() || dst.dtype() != host.dtype())
+      throw internal_error("write: " + shape_str(host.shape()) + " into " + shape_str(dst.shape()));
+    if (dst.raw() != host.raw()) std::memcpy(dst.raw(), host.raw(), host.nbytes());
+  }
 
   void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override {
     expect_f32(x, "linear");
@@ -300,6 +310,66 @@ class CpuBackend final : public Backend {
   void cast_f32(const Tensor& x, Tensor& y) override {
     expect_same(x, y, "cast_f32");
     std::memcpy(y.data<float>(), x.data<float>(), x.numel() * 4);
+  }
+
+  // Batched decoding: index tensors are host I32 here, so the device-index ops reuse the
+  // host-index ones.
+  void gather_rows_dev(const Tensor& src, const Tensor& index, Tensor& dst) override {
+    gather_rows(src, ints(index, "gather_rows_dev"), dst);
+  }
+  void rope_neox_dev(Tensor& x, const Tensor& positions, int heads, int head_dim, float theta) override {
+    rope_neox(x, ints(positions, "rope_neox_dev"), heads, head_dim, theta);
+  }
+  void kv_store(const Tensor& k, const Tensor& v, const Tensor& slots, Tensor& k_pool, Tensor& v_pool) override {
+    cpu::kv_store(k, v, slots, k_pool, v_pool);
+  }
+  void paged_attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool, const Tensor& block_table,
+                       const Tensor& seq_lens, int block_size, const AttentionSpec& spec, Tensor& out) override {
+    cpu::paged_attention(q, k_pool, v_pool, block_table, seq_lens, block_size, spec, out);
+  }
+  void router_topk_dev(const Tensor& logits, int k, float scale, bool renormalise, Tensor& ids,
+                       Tensor& weights) override {
+    std::vector<int32_t> i;
+    std::vector<float> w;
+    router_topk(logits, k, scale, i, w);
+    if (renormalise)
+      for (size_t t = 0; t < w.size(); t += k) {
+        float s = 1e-20f;
+        for (int j = 0; j < k; ++j) s += w[t + j];
+        for (int j = 0; j < k; ++j) w[t + j] /= s;
+      }
+    if (ids.numel() != int64_t(i.size()) || weights.numel() != int64_t(w.size()) || ids.dtype() != DType::kI32 ||
+        weights.dtype() != DType::kF32)
+      throw internal_error("router_topk_dev: ids " + shape_str(ids.shape()) + ", weights " + shape_str(weights.shape()));
+    std::copy(i.begin(), i.end(), ids.data<int32_t>());
+    std::copy(w.begin(), w.end(), weights.data<float>());
+  }
+  void moe_experts_dev(const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
+                       const std::vector<ExpertWeights>& experts, Tensor& y) override {
+    const std::vector<float> w(weights.data<float>(), weights.data<float>() + weights.numel());
+    moe_experts(x, ints(ids, "moe_experts_dev"), w, k, experts, y);
+  }
+  void greedy_next(const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
+                   const Tensor& window, const Tensor& whitelist, Tensor& next) override {
+    cpu::greedy_next(logits, history, history_len, ngram, window, whitelist, next);
+  }
+  void advance_positions(Tensor& positions, Tensor& seq_lens, Tensor& slots, const Tensor& block_table,
+                         int block_size) override {
+    cpu::advance_positions(positions, seq_lens, slots, block_table, block_size);
+  }
+
+  // Nothing to record on the CPU: each replay runs the body (capture itself runs nothing, as
+  // on the GPU).
+  class Rerun final : public Replay {
+   public:
+    explicit Rerun(std::function<void()> body) : body_(std::move(body)) {}
+    void replay() override { body_(); }
+
+   private:
+    std::function<void()> body_;
+  };
+  std::unique_ptr<Replay> capture(const std::function<void()>& body) override {
+    return std::make_unique<Rerun>(body);
   }
 
  private:

@@ -22,3 +22,15 @@ bool gemv_int8_avx512(const float* x, int64_t M, int64_t K, const int8_t* w, int
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec);
 
 }  // namespace folio::cpu
+
+namespace folio::cpu {
+
+// Batched decoding over a paged KV cache (paged_ops.cpp); semantics in backend.h.
+void kv_store(const Tensor& k, const Tensor& v, const Tensor& slots, Tensor& k_pool, Tensor& v_pool);
+void paged_attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool, const Tensor& block_table,
+                     const Tensor& seq_lens, int block_size, const AttentionSpec& spec, Tensor& out);
+void greedy_next(const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
+                 const Tensor& window, const Tensor& whitelist, Tensor& next);
+void advance_positions(Tensor& positions, Tensor& seq_lens, Tensor& slots, const Tensor& block_table, int block_size);
+
+}  // namespace folio::cpu

@@ -12,6 +12,7 @@
 
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kernel_util.cuh"
+#include "backend/cuda/mma.cuh"
 
 namespace folio::cuda {
 namespace {
@@ -30,21 +31,6 @@ struct AttnParams {
   const void *rel_h, *rel_w;
   int rel_dt, gh, gw;
 };
-
-__device__ __forceinline__ void mma_16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
-  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&v);
-}
-
-__device__ __forceinline__ uint32_t ld32(const bf16* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
 template <int D>
 __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p) {

@@ -5,6 +5,7 @@
 #include "backend/backend.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_context.h"
+#include "backend/cuda/cuda_graph.h"
 #include "backend/cuda/cuda_ops.h"
 #include "core/bf16.h"
 
@@ -59,6 +60,13 @@ class CudaBackend final : public Backend {
     return h.dtype() == DType::kF32 ? h : h.to_f32();
   }
 
+  void write(Tensor& dst, const Tensor& host) override {
+    cuda::require_device(dst, "write", "dst");
+    cuda::require(dst.nbytes() == host.nbytes() && dst.dtype() == host.dtype() && host.device() == Device::kCPU, "write",
+                  cuda::describe("host", host) + " into " + cuda::describe("dst", dst));
+    ctx_->upload_into(dst.raw(), host.raw(), host.nbytes(), "write");
+  }
+
   void synchronize() override { ctx_->synchronize("synchronize"); }
 
   std::vector<std::pair<std::string, int64_t>> memory_stats() override {
@@ -109,6 +117,39 @@ class CudaBackend final : public Backend {
   void cast_f32(const Tensor& x, Tensor& y) override {
     cuda::require(y.dtype() == DType::kF32, "cast_f32", cuda::describe("y", y) + " must be F32");
     cuda::convert(*ctx_, x, y, "cast_f32");
+  }
+
+  void gather_rows_dev(const Tensor& src, const Tensor& index, Tensor& dst) override {
+    cuda::gather_rows_dev(*ctx_, src, index, dst);
+  }
+  void rope_neox_dev(Tensor& x, const Tensor& positions, int heads, int head_dim, float theta) override {
+    cuda::rope_neox_dev(*ctx_, x, positions, heads, head_dim, theta);
+  }
+  void kv_store(const Tensor& k, const Tensor& v, const Tensor& slots, Tensor& k_pool, Tensor& v_pool) override {
+    cuda::kv_store(*ctx_, k, v, slots, k_pool, v_pool);
+  }
+  void paged_attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool, const Tensor& block_table,
+                       const Tensor& seq_lens, int block_size, const AttentionSpec& spec, Tensor& out) override {
+    cuda::paged_attention(*ctx_, q, k_pool, v_pool, block_table, seq_lens, block_size, spec, out);
+  }
+  void router_topk_dev(const Tensor& logits, int k, float scale, bool renormalise, Tensor& ids,
+                       Tensor& weights) override {
+    cuda::router_topk_dev(*ctx_, logits, k, scale, renormalise, ids, weights);
+  }
+  void moe_experts_dev(const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
+                       const std::vector<ExpertWeights>& experts, Tensor& y) override {
+    cuda::moe_experts_dev(*ctx_, x, ids, weights, k, experts, y);
+  }
+  void greedy_next(const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
+                   const Tensor& window, const Tensor& whitelist, Tensor& next) override {
+    cuda::greedy_next(*ctx_, logits, history, history_len, ngram, window, whitelist, next);
+  }
+  void advance_positions(Tensor& positions, Tensor& seq_lens, Tensor& slots, const Tensor& block_table,
+                         int block_size) override {
+    cuda::advance_positions(*ctx_, positions, seq_lens, slots, block_table, block_size);
+  }
+  std::unique_ptr<Replay> capture(const std::function<void()>& body) override {
+    return cuda::capture_graph(ctx_, body);
   }
 
  private:

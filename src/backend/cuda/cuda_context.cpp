@@ -105,12 +105,16 @@ CudaContext::PinnedSlot& CudaContext::pinned_slot(size_t bytes, const char* op) 
 
 DeviceScratch CudaContext::upload(const void* host, size_t bytes, const char* op) {
   DeviceScratch d = scratch(bytes, op);
-  if (bytes == 0) return d;
+  upload_into(d.get(), host, bytes, op);
+  return d;
+}
+
+void CudaContext::upload_into(void* dev, const void* host, size_t bytes, const char* op) {
+  if (bytes == 0) return;
   PinnedSlot& s = pinned_slot(bytes, op);
   std::memcpy(s.host, host, bytes);
-  check(cudaMemcpyAsync(d.get(), s.host, bytes, cudaMemcpyHostToDevice, stream_), op, "upload");
+  check(cudaMemcpyAsync(dev, s.host, bytes, cudaMemcpyHostToDevice, stream_), op, "upload");
   check(cudaEventRecord(s.done, stream_), op, "cudaEventRecord");
-  return d;
 }
 
 void CudaContext::download(void* host, const void* dev, size_t bytes, const char* op) {

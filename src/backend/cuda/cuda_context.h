@@ -60,6 +60,8 @@ class CudaContext : public std::enable_shared_from_this<CudaContext> {
   DeviceScratch scratch(size_t bytes, const char* op);
   // Copies host bytes to a fresh device scratch buffer through pinned staging (no host sync).
   DeviceScratch upload(const void* host, size_t bytes, const char* op);
+  // Host bytes into existing device memory through pinned staging (no host sync).
+  void upload_into(void* dev, const void* host, size_t bytes, const char* op);
   // Device -> host, synchronous (waits for the stream).
   void download(void* host, const void* dev, size_t bytes, const char* op);
   void synchronize(const char* op);

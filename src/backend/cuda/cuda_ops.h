@@ -44,3 +44,21 @@ namespace folio::cuda {
 // Which GEMM path moe_experts took last: "cublasGemmGroupedBatchedEx" or "per-expert cuBLASLt loop".
 const char* moe_gemm_path();
 }  // namespace folio::cuda
+
+namespace folio::cuda {
+// Batched decoding over a paged KV cache (backend.h); indices are I32 device tensors.
+void gather_rows_dev(CudaContext& ctx, const Tensor& src, const Tensor& index, Tensor& dst);
+void rope_neox_dev(CudaContext& ctx, Tensor& x, const Tensor& positions, int heads, int head_dim, float theta);
+void kv_store(CudaContext& ctx, const Tensor& k, const Tensor& v, const Tensor& slots, Tensor& k_pool, Tensor& v_pool);
+void paged_attention(CudaContext& ctx, const Tensor& q, const Tensor& k_pool, const Tensor& v_pool,
+                     const Tensor& block_table, const Tensor& seq_lens, int block_size, const AttentionSpec& spec,
+                     Tensor& out);
+void router_topk_dev(CudaContext& ctx, const Tensor& logits, int k, float scale, bool renormalise, Tensor& ids,
+                     Tensor& weights);
+void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
+                     const std::vector<ExpertWeights>& experts, Tensor& y);
+void greedy_next(CudaContext& ctx, const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
+                 const Tensor& window, const Tensor& whitelist, Tensor& next);
+void advance_positions(CudaContext& ctx, Tensor& positions, Tensor& seq_lens, Tensor& slots, const Tensor& block_table,
+                       int block_size);
+}  // namespace folio::cuda

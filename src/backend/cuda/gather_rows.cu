@@ -41,4 +41,26 @@ void gather_rows(CudaContext& ctx, const Tensor& src, const std::vector<int32_t>
   check_launch(op, shapes);
 }
 
+void gather_rows_dev(CudaContext& ctx, const Tensor& src, const Tensor& index, Tensor& dst) {
+  const char* op = "gather_rows_dev";
+  require_device(src, op, "src");
+  require_device(index, op, "index");
+  require_device(dst, op, "dst");
+  const std::string shapes = describe("src", src) + ", " + describe("index", index) + ", " + describe("dst", dst);
+  require(src.ndim() == 2 && dst.dim(-1) == src.dim(1) && index.dtype() == DType::kI32, op,
+          "src [V, C], I32 index and dst [n, C] expected: " + shapes);
+  const int64_t C = src.dim(1), rows = C ? dst.numel() / C : 0;
+  require(index.numel() == rows, op, "one index per dst row expected: " + shapes);
+  if (rows == 0 || C == 0) return;
+  // Indices are not checked on the host (they never leave the device); the engine only feeds
+  // ids the sampler produced from the vocabulary.
+  const int sdt = float_dtype_code(src.dtype(), op, "src");
+  dispatch_act(dst, op, "dst", [&](auto tag) {
+    using T = decltype(tag);
+    gather_kernel<T><<<grid_for(rows * C, 256), 256, 0, ctx.stream()>>>(src.raw(), sdt, index.data<int32_t>(),
+                                                                        dst.data<T>(), rows, C);
+  });
+  check_launch(op, shapes);
+}
+
 }  // namespace folio::cuda

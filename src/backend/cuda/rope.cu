@@ -48,4 +48,24 @@ void rope_neox(CudaContext& ctx, Tensor& x, const std::vector<int32_t>& position
   check_launch(op, shapes);
 }
 
+void rope_neox_dev(CudaContext& ctx, Tensor& x, const Tensor& positions, int heads, int head_dim, float theta) {
+  const char* op = "rope_neox_dev";
+  require_device(x, op, "x");
+  require_device(positions, op, "positions");
+  const std::string shapes = describe("x", x) + ", " + describe("positions", positions);
+  require(heads > 0 && head_dim > 0 && head_dim % 2 == 0 && x.dim(-1) == int64_t(heads) * head_dim &&
+              positions.dtype() == DType::kI32,
+          op, "x [T, heads*head_dim] with even head_dim and I32 positions expected: " + shapes);
+  const int64_t T_ = x.numel() / x.dim(-1);
+  require(positions.numel() == T_, op, "one position per row expected: " + shapes);
+  if (T_ == 0) return;
+  const int64_t n = T_ * heads * (head_dim / 2);
+  dispatch_act(x, op, "x", [&](auto tag) {
+    using T = decltype(tag);
+    rope_kernel<T><<<grid_for(n, 256), 256, 0, ctx.stream()>>>(x.data<T>(), positions.data<int32_t>(), T_, heads,
+                                                                head_dim, theta);
+  });
+  check_launch(op, shapes);
+}
+
 }  // namespace folio::cuda

@@ -12,7 +12,8 @@ namespace {
 constexpr int kPerLane = 8;  // E <= 32 * kPerLane
 
 template <class T>
-__global__ void router_kernel(const T* logits, int64_t rows, int E, int k, float scale, int32_t* ids, float* weights) {
+__global__ void router_kernel(const T* logits, int64_t rows, int E, int k, float scale, bool renorm, int32_t* ids,
+                              float* weights) {
   const int lane = threadIdx.x & 31;
   const int64_t row = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;
   if (row >= rows) return;
@@ -60,6 +61,11 @@ __global__ void router_kernel(const T* logits, int64_t rows, int E, int k, float
     for (int s = 0; s < kPerLane; ++s)
       if (s * 32 + lane == best_j) v[s] = -2.f;  // taken
   }
+  if (renorm && lane == 0) {  // norm_topk_prob: the k weights divided by their sum
+    float s = 1e-20f;
+    for (int r = 0; r < k; ++r) s += weights[row * k + r];
+    for (int r = 0; r < k; ++r) weights[row * k + r] /= s;
+  }
 }
 
 }  // namespace
@@ -81,13 +87,36 @@ void router_topk(CudaContext& ctx, const Tensor& logits, int k, float scale, std
   const unsigned blocks = static_cast<unsigned>((rows + kWarps - 1) / kWarps);
   dispatch_act(logits, op, "logits", [&](auto tag) {
     using T = decltype(tag);
-    router_kernel<T><<<blocks, 32 * kWarps, 0, ctx.stream()>>>(logits.data<T>(), rows, int(E), k, scale,
+    router_kernel<T><<<blocks, 32 * kWarps, 0, ctx.stream()>>>(logits.data<T>(), rows, int(E), k, scale, false,
                                                                d_ids.as<int32_t>(), d_w.as<float>());
   });
   check_launch(op, shapes);
   check(cudaMemcpyAsync(ids.data(), d_ids.get(), ids.size() * sizeof(int32_t), cudaMemcpyDeviceToHost, ctx.stream()),
         op, shapes);
   ctx.download(weights.data(), d_w.get(), weights.size() * sizeof(float), op);
+}
+
+void router_topk_dev(CudaContext& ctx, const Tensor& logits, int k, float scale, bool renormalise, Tensor& ids,
+                     Tensor& weights) {
+  const char* op = "router_topk_dev";
+  require_device(logits, op, "logits");
+  require_device(ids, op, "ids");
+  require_device(weights, op, "weights");
+  const int64_t E = logits.dim(-1), rows = logits.numel() / std::max<int64_t>(E, 1);
+  const std::string shapes = describe("logits", logits) + ", " + describe("ids", ids) + ", k " + std::to_string(k);
+  require(E > 0 && E <= 32 * kPerLane && k > 0 && k <= E, op, "need 0 < k <= E <= 256: " + shapes);
+  require(ids.dtype() == DType::kI32 && weights.dtype() == DType::kF32 && ids.numel() == rows * k &&
+              weights.numel() == rows * k,
+          op, "ids I32 [T, k] and weights F32 [T, k] expected: " + shapes);
+  if (rows == 0) return;
+  constexpr int kWarps = 4;
+  const unsigned blocks = static_cast<unsigned>((rows + kWarps - 1) / kWarps);
+  dispatch_act(logits, op, "logits", [&](auto tag) {
+    using T = decltype(tag);
+    router_kernel<T><<<blocks, 32 * kWarps, 0, ctx.stream()>>>(logits.data<T>(), rows, int(E), k, scale, renormalise,
+                                                               ids.data<int32_t>(), weights.data<float>());
+  });
+  check_launch(op, shapes);
 }
 
 }  // namespace folio::cuda

@@ -43,6 +43,15 @@ Tensor Decoder::embed(const std::vector<int32_t>& ids, const Tensor* image_embed
   return h;
 }
 
+AttentionSpec Decoder::attention_spec() const {
+  AttentionSpec spec;
+  spec.heads = cfg_.heads;
+  spec.head_dim = cfg_.head_dim;
+  spec.scale = 1.0f / std::sqrt(static_cast<float>(cfg_.head_dim));
+  spec.causal = true;
+  return spec;
+}
+
 void Decoder::attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache& cache, int layer, int64_t start) {
   const int64_t T = h.dim(0), width = int64_t(cfg_.heads) * cfg_.head_dim;
   Tensor xn = be_.empty(h.shape(), be_.act_dtype());
@@ -56,11 +65,7 @@ void Decoder::attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache&
   for (int64_t i = 0; i < T; ++i) pos[i] = static_cast<int32_t>(start + i);
   be_.rope_neox(q, pos, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
   be_.rope_neox(kdst, pos, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
-  AttentionSpec spec;
-  spec.heads = cfg_.heads;
-  spec.head_dim = cfg_.head_dim;
-  spec.scale = 1.0f / std::sqrt(static_cast<float>(cfg_.head_dim));
-  spec.causal = true;
+  const AttentionSpec spec = attention_spec();
   const int64_t keys = start + T;
   Tensor a = be_.empty({1, T, width}, be_.act_dtype());
   be_.attention(q.reshape({1, T, width}), cache.k[layer].rows(0, keys).reshape({1, keys, width}),
@@ -80,7 +85,7 @@ Tensor swiglu(Backend& be, const Tensor& x, const Tensor& gate, const Tensor& up
 
 }  // namespace
 
-void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw) {
+void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device) {
   Tensor xn = be_.empty(h.shape(), be_.act_dtype());
   be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xn);
   if (!lw.moe) {
@@ -94,18 +99,24 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw) {
   be_.cast_f32(xn, xf);
   Tensor logits = be_.empty({T, cfg_.experts}, DType::kF32);
   be_.linear(xf, lw.router, nullptr, logits);
-  std::vector<int32_t> ids;
-  std::vector<float> weights;
-  be_.router_topk(logits, cfg_.top_k, cfg_.routed_scale, ids, weights);
-  if (cfg_.norm_topk) {
-    for (int64_t t = 0; t < T; ++t) {
-      float s = 1e-20f;
-      for (int j = 0; j < cfg_.top_k; ++j) s += weights[t * cfg_.top_k + j];
-      for (int j = 0; j < cfg_.top_k; ++j) weights[t * cfg_.top_k + j] /= s;
-    }
-  }
   Tensor routed = be_.empty(h.shape(), be_.act_dtype());
-  be_.moe_experts(xn, ids, weights, cfg_.top_k, lw.experts, routed);
+  if (routing_on_device) {
+    Tensor ids = be_.empty({T, cfg_.top_k}, DType::kI32), weights = be_.empty({T, cfg_.top_k}, DType::kF32);
+    be_.router_topk_dev(logits, cfg_.top_k, cfg_.routed_scale, cfg_.norm_topk, ids, weights);
+    be_.moe_experts_dev(xn, ids, weights, cfg_.top_k, lw.experts, routed);
+  } else {
+    std::vector<int32_t> ids;
+    std::vector<float> weights;
+    be_.router_topk(logits, cfg_.top_k, cfg_.routed_scale, ids, weights);
+    if (cfg_.norm_topk) {
+      for (int64_t t = 0; t < T; ++t) {
+        float s = 1e-20f;
+        for (int j = 0; j < cfg_.top_k; ++j) s += weights[t * cfg_.top_k + j];
+        for (int j = 0; j < cfg_.top_k; ++j) weights[t * cfg_.top_k + j] /= s;
+      }
+    }
+    be_.moe_experts(xn, ids, weights, cfg_.top_k, lw.experts, routed);
+  }
   be_.add(h, routed, h);
   if (lw.shared.gate.defined()) {
     Tensor s = swiglu(be_, xn, lw.shared.gate, lw.shared.up, lw.shared.down);

@@ -16,6 +16,27 @@ struct KvCache {
   int64_t capacity = 0;
 };
 
+// Key/value blocks shared by many sequences: per layer [blocks * block_size, heads*head_dim].
+// Which blocks belong to which sequence is the engine's business (block tables).
+struct PagedKvCache {
+  std::vector<Tensor> k, v;
+  int block_size = 0;
+  int64_t blocks = 0;
+};
+
+// One decode step of a batch of B rows, every tensor on the backend's device (I32 unless
+// noted) so that the step can be captured and replayed. Rows without a sequence are inactive
+// (backend.h). The engine owns and fills these; the decoder reads them and writes logits.
+struct DecodeBatch {
+  Tensor tokens;       // [B] the input id of each row
+  Tensor positions;    // [B] its position (= tokens already in the cache)
+  Tensor seq_lens;     // [B] positions + 1: keys the row attends to, itself included
+  Tensor slots;        // [B] the cache slot its key/value go to
+  Tensor block_table;  // [B, max_blocks]
+  Tensor logits;       // [B, vocab] F32, written by decode()
+  int64_t rows() const { return tokens.numel(); }
+};
+
 class Decoder {
  public:
   Decoder(const DecoderConfig& cfg, const DecoderWeights& w, Backend& be) : cfg_(cfg), w_(w), be_(be) {}
@@ -28,10 +49,25 @@ class Decoder {
   std::vector<float> forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,
                              int image_token, const Trace& t);
 
+  // Paged decoding (decoder_paged.cpp).
+  PagedKvCache new_paged_cache(int64_t blocks, int block_size);
+  // Runs a whole prompt from position 0 and stores its keys/values at `slots` ([T] I32 on the
+  // device, one per prompt token). Returns the fp32 logits of the last position, on the host.
+  std::vector<float> prefill_paged(PagedKvCache& cache, const Tensor& slots, const std::vector<int32_t>& ids,
+                                   const Tensor* image_embeds, int image_token);
+  // One token for every row of the batch; only backend ops with device indices, so the call
+  // can be captured (Backend::capture) and replayed after the engine updates `b`.
+  void decode_step(PagedKvCache& cache, DecodeBatch& b);
+
  private:
   Tensor embed(const std::vector<int32_t>& ids, const Tensor* image_embeds, int image_token);
   void attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache& cache, int layer, int64_t start);
-  void ffn_block(Tensor& h, const DecoderLayerWeights& lw);
+  void paged_attention_block(Tensor& h, const DecoderLayerWeights& lw, PagedKvCache& cache, int layer,
+                             const DecodeBatch& b);
+  // routing_on_device: router ids/weights stay on the device (decode steps); otherwise they
+  // come to the host and the experts run as grouped products over host-known counts (prefill).
+  void ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device = false);
+  AttentionSpec attention_spec() const;
 
   const DecoderConfig& cfg_;
   const DecoderWeights& w_;

@@ -23,6 +23,8 @@ class DeepseekOcrModel {
 
   Tensor encode(const ViewPixels& views, const Trace& t = {}) { return vision_->encode(views, t); }
   KvCache new_cache(int64_t capacity) { return decoder_->new_cache(capacity); }
+  // The language model itself, for the batched engine's paged calls.
+  Decoder& decoder() { return *decoder_; }
   std::vector<float> forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,
                              const Trace& t = {}) {
     return decoder_->forward(cache, ids, image_embeds, cfg_.image_token, t);

@@ -1,0 +1,107 @@
+// Greedy sampling with the windowed n-gram ban on the device (Backend::greedy_next), one block
+// per row: the block finds the banned ids from the row's recent history (text/ngram_ban.h,
+// same rule), masks them in the row's logits, takes the arg-max (lowest id on ties) and
+// appends the winner to the history. The host only reads the winners.
+#include <initializer_list>
+#include <climits>
+
+#include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/kernel_util.cuh"
+
+namespace folio::cuda {
+namespace {
+
+constexpr int kThreads = 512, kMaxHistory = 1024, kMaxWhite = 64;
+
+__global__ void __launch_bounds__(kThreads) greedy_next_kernel(float* logits, int64_t V, int32_t* history, int cap,
+                                                                int32_t* history_len, const int32_t* ngram,
+                                                                const int32_t* window, const int32_t* white,
+                                                                int n_white, int32_t* next) {
+  __shared__ int32_t hist[kMaxHistory];
+  __shared__ int32_t banned[kMaxHistory];
+  __shared__ int n_banned;
+  __shared__ float best_v[kThreads / 32];
+  __shared__ int best_i[kThreads / 32];
+  const int b = blockIdx.x, tid = threadIdx.x;
+  float* row = logits + int64_t(b) * V;
+  int32_t* h = history + int64_t(b) * cap;
+  for (int i = tid; i < cap; i += kThreads) hist[i] = h[i];
+  if (tid == 0) n_banned = 0;
+  __syncthreads();
+  const int n = history_len[b], N = ngram[b], Wn = min(window[b], cap);
+  // o[i] = hist[cap - n + i]: the i-th generated id, for the last `cap` of them.
+  if (N > 0 && n >= N) {
+    const int first = max(0, n - Wn), last = n - N;
+    for (int i = first + tid; i <= last; i += kThreads) {
+      bool same = true;
+      for (int j = 0; j < N - 1 && same; ++j) same = hist[cap - n + i + j] == hist[cap - n + (n - N + 1) + j];
+      if (!same) continue;
+      const int32_t id = hist[cap - n + i + N - 1];
+      bool whitelisted = false;
+      for (int w = 0; w < n_white; ++w) whitelisted |= white[w] == id;
+      if (!whitelisted) banned[atomicAdd(&n_banned, 1)] = id;
+    }
+  }
+  __syncthreads();
+  for (int i = tid; i < n_banned; i += kThreads)
+    if (banned[i] >= 0 && banned[i] < V) row[banned[i]] = -INFINITY;
+  __syncthreads();
+  float bv = -INFINITY;
+  int bi = INT_MAX;
+  for (int64_t v = tid; v < V; v += kThreads) {
+    const float x = row[v];
+    if (bi == INT_MAX || x > bv) {  // strictly greater: this thread's lowest id keeps a tie
+      bv = x;
+      bi = int(v);
+    }
+  }
+  for (int o = 16; o > 0; o >>= 1) {
+    const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
+    const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+    if (ov > bv || (ov == bv && oi < bi)) {
+      bv = ov;
+      bi = oi;
+    }
+  }
+  if ((tid & 31) == 0) {
+    best_v[tid >> 5] = bv;
+    best_i[tid >> 5] = bi;
+  }
+  __syncthreads();
+  if (tid == 0) {
+    for (int w = 1; w < kThreads / 32; ++w)
+      if (best_v[w] > bv || (best_v[w] == bv && best_i[w] < bi)) {
+        bv = best_v[w];
+        bi = best_i[w];
+      }
+    next[b] = bi;
+    history_len[b] = n + 1;
+  }
+  // Shift the history left by one and append the winner (read from shared, write global).
+  for (int i = tid; i < cap - 1; i += kThreads) h[i] = hist[i + 1];
+  if (tid == 0) h[cap - 1] = bi;
+}
+
+}  // namespace
+
+void greedy_next(CudaContext& ctx, const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
+                 const Tensor& window, const Tensor& whitelist, Tensor& next) {
+  const char* op = "greedy_next";
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&logits, &history, &history_len, &ngram, &window, &next}) require_device(*t, op, "argument");
+  const int64_t V = logits.dim(-1), B = logits.numel() / std::max<int64_t>(V, 1), cap = history.dim(-1);
+  const std::string shapes = describe("logits", logits) + ", " + describe("history", history);
+  require(logits.dtype() == DType::kF32 && history.dtype() == DType::kI32 && history.numel() == B * cap &&
+              history_len.numel() == B && ngram.numel() == B && window.numel() == B && next.numel() == B,
+          op, "F32 logits [B, V], I32 history [B, cap], history_len/ngram/window/next [B] expected: " + shapes);
+  require(cap > 0 && cap <= kMaxHistory, op, "history capacity must be 1.." + std::to_string(kMaxHistory) + ": " + shapes);
+  const int n_white = whitelist.defined() ? static_cast<int>(whitelist.numel()) : 0;
+  require(n_white <= kMaxWhite && (n_white == 0 || whitelist.device() == Device::kCUDA), op,
+          "at most " + std::to_string(kMaxWhite) + " whitelisted ids, on the device");
+  if (B == 0) return;
+  greedy_next_kernel<<<unsigned(B), kThreads, 0, ctx.stream()>>>(
+      logits.data<float>(), V, history.data<int32_t>(), int(cap), history_len.data<int32_t>(), ngram.data<int32_t>(),
+      window.data<int32_t>(), n_white ? whitelist.data<int32_t>() : nullptr, n_white, next.data<int32_t>());
+  check_launch(op, shapes);
+}
+
+}  // namespace folio::cuda

@@ -1,0 +1,277 @@
+// MoE experts with the routing left on the device (Backend::moe_experts_dev), so a decode step
+// needs no host round trip and can be captured in a CUDA graph.
+//
+// 1. moe_sort: one block counts the (token, slot) pairs per expert and lists them expert by
+//    expert (order[], offsets[E+1]).
+// 2. moe_gate_up: a grouped product over experts. Block (e, n-tile, m-tile) takes up to 32 of
+//    expert e's pairs (blocks past the expert's count return at once, which keeps the grid
+//    fixed for graphs), multiplies their rows of x by 64 rows of gate and of up on tensor
+//    cores and writes silu(gate) * up for them, stored in sorted order.
+// 3. moe_down: the same over down, scaled by the router weight, stored per pair in fp32.
+// 4. moe_combine: y[t] = sum over t's k pairs, in slot order (deterministic).
+// Expert weights must be BF16; their addresses are collected once per expert list and kept.
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/kernel_util.cuh"
+#include "backend/cuda/mma.cuh"
+
+namespace folio::cuda {
+namespace {
+
+constexpr int kTm = 32, kTn = 64, kTk = 32, kThreads = 128;
+constexpr int kLd = kTk + 8;  // padded smem rows (bank spread for the fragment loads)
+
+__global__ void moe_sort_kernel(const int32_t* ids, int pairs, int E, int32_t* offsets, int32_t* order) {
+  extern __shared__ int32_t sm[];
+  int32_t* count = sm;       // [E]
+  int32_t* cursor = sm + E;  // [E]
+  for (int e = threadIdx.x; e < E; e += blockDim.x) count[e] = 0;
+  __syncthreads();
+  for (int p = threadIdx.x; p < pairs; p += blockDim.x) atomicAdd(&count[ids[p]], 1);
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    int run = 0;
+    for (int e = 0; e < E; ++e) {
+      offsets[e] = run;
+      cursor[e] = run;
+      run += count[e];
+    }
+    offsets[E] = run;
+  }
+  __syncthreads();
+  // Order inside an expert's segment does not matter: every pair's result is stored by pair.
+  for (int p = threadIdx.x; p < pairs; p += blockDim.x) order[atomicAdd(&cursor[ids[p]], 1)] = p;
+}
+
+// Loads a [rows x kTk] tile of a row-major bf16 matrix into smem, zero past `valid_rows`/K.
+// row_of(r) gives the source row index for tile row r (or -1).
+template <int ROWS, class RowOf>
+__device__ __forceinline__ void load_tile(bf16* dst, const bf16* src, int64_t ld, int K, int k0, RowOf row_of) {
+  constexpr int chunks = ROWS * (kTk / 8);
+  for (int c = threadIdx.x; c < chunks; c += kThreads) {
+    const int r = c / (kTk / 8), kc = (c % (kTk / 8)) * 8;
+    const int64_t sr = row_of(r);
+    uint4 v = make_uint4(0, 0, 0, 0);
+    if (sr >= 0 && k0 + kc < K) v = *reinterpret_cast<const uint4*>(src + sr * ld + k0 + kc);
+    *reinterpret_cast<uint4*>(dst + r * kLd + kc) = v;
+  }
+}
+
+// acc[mi][ni] += A(32 rows) x B(16 of this warp's 64 columns) over one kTk slice in smem.
+__device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float acc[2][2][4]) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int kk = 0; kk < kTk; kk += 16) {
+    uint32_t a[2][4];
+#pragma unroll
+    for (int mi = 0; mi < 2; ++mi) {
+      const bf16* base = As + (mi * 16 + g) * kLd + kk + t * 2;
+      a[mi][0] = ld32(base);
+      a[mi][1] = ld32(base + 8 * kLd);
+      a[mi][2] = ld32(base + 8);
+      a[mi][3] = ld32(base + 8 * kLd + 8);
+    }
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni) {
+      const bf16* bb = Bs + (warp * 16 + ni * 8 + g) * kLd + kk + t * 2;
+      const uint32_t b0 = ld32(bb), b1 = ld32(bb + 8);
+#pragma unroll
+      for (int mi = 0; mi < 2; ++mi) mma_16816(acc[mi][ni], a[mi], b0, b1);
+    }
+  }
+}
+
+struct ExpertPtrs {
+  const bf16* const* gate;
+  const bf16* const* up;
+  const bf16* const* down;
+};
+
+// act[pos, n] = silu(x[token]·gate[e][n]) * (x[token]·up[e][n]) for expert e's sorted pairs.
+__global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, int D, int I, int k, ExpertPtrs w,
+                                                                const int32_t* offsets, const int32_t* order,
+                                                                bf16* act) {
+  const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = blockIdx.z * kTm;
+  const int begin = offsets[e], count = offsets[e + 1] - begin;
+  if (m0 >= count) return;
+  __shared__ __align__(16) bf16 As[kTm * kLd];
+  __shared__ __align__(16) bf16 Gs[kTn * kLd];
+  __shared__ __align__(16) bf16 Us[kTn * kLd];
+  const bf16* gate = w.gate[e];
+  const bf16* up = w.up[e];
+  float ag[2][2][4] = {}, au[2][2][4] = {};
+  auto a_row = [&](int r) -> int64_t { return m0 + r < count ? order[begin + m0 + r] / k : -1; };
+  auto b_row = [&](int r) -> int64_t { return n0 + r < I ? n0 + r : -1; };
+  for (int k0 = 0; k0 < D; k0 += kTk) {
+    load_tile<kTm>(As, x, D, D, k0, a_row);
+    load_tile<kTn>(Gs, gate, D, D, k0, b_row);
+    load_tile<kTn>(Us, up, D, D, k0, b_row);
+    __syncthreads();
+    mma_tile(As, Gs, ag);
+    mma_tile(As, Us, au);
+    __syncthreads();
+  }
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < 2; ++ni)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int r = m0 + mi * 16 + g + h * 8, n = n0 + warp * 16 + ni * 8 + t * 2;
+        if (r >= count || n >= I) continue;
+        float out[2];
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          const float gv = ag[mi][ni][h * 2 + j], uv = au[mi][ni][h * 2 + j];
+          out[j] = gv / (1.f + __expf(-gv)) * uv;
+        }
+        bf16* dst = act + int64_t(begin + r) * I + n;
+        if (n + 1 < I) {
+          *reinterpret_cast<__nv_bfloat162*>(dst) = __floats2bfloat162_rn(out[0], out[1]);
+        } else {
+          dst[0] = __float2bfloat16_rn(out[0]);
+        }
+      }
+}
+
+// part[pair, n] = weight[pair] * act[pos]·down[e][n] (fp32).
+__global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int D, int I, ExpertPtrs w,
+                                                             const int32_t* offsets, const int32_t* order,
+                                                             const float* weights, float* part) {
+  const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = blockIdx.z * kTm;
+  const int begin = offsets[e], count = offsets[e + 1] - begin;
+  if (m0 >= count) return;
+  __shared__ __align__(16) bf16 As[kTm * kLd];
+  __shared__ __align__(16) bf16 Bs[kTn * kLd];
+  const bf16* down = w.down[e];
+  float acc[2][2][4] = {};
+  auto a_row = [&](int r) -> int64_t { return m0 + r < count ? begin + m0 + r : -1; };
+  auto b_row = [&](int r) -> int64_t { return n0 + r < D ? n0 + r : -1; };
+  for (int k0 = 0; k0 < I; k0 += kTk) {
+    load_tile<kTm>(As, act, I, I, k0, a_row);
+    load_tile<kTn>(Bs, down, I, I, k0, b_row);
+    __syncthreads();
+    mma_tile(As, Bs, acc);
+    __syncthreads();
+  }
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = m0 + mi * 16 + g + h * 8;
+      if (r >= count) continue;
+      const int pair = order[begin + r];
+      const float wt = weights[pair];
+#pragma unroll
+      for (int ni = 0; ni < 2; ++ni) {
+        const int n = n0 + warp * 16 + ni * 8 + t * 2;
+        float* dst = part + int64_t(pair) * D + n;
+        if (n < D) dst[0] = wt * acc[mi][ni][h * 2];
+        if (n + 1 < D) dst[1] = wt * acc[mi][ni][h * 2 + 1];
+      }
+    }
+}
+
+template <class T>
+__global__ void moe_combine_kernel(const float* part, int64_t T_, int D, int k, T* y) {
+  const int64_t n = T_ * D;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t t = i / D, c = i % D;
+    float s = 0.f;
+    for (int j = 0; j < k; ++j) s += part[(t * k + j) * D + c];
+    y[i] = from_f32<T>(s);
+  }
+}
+
+// Device arrays of the experts' weight addresses, built once per expert list (the model's
+// weights live as long as the backend).
+class ExpertTables {
+ public:
+  ExpertPtrs get(CudaContext& ctx, const std::vector<ExpertWeights>& experts, const char* op) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const void* key = experts.front().gate.raw();
+    auto it = tables_.find(key);
+    if (it != tables_.end()) return view(it->second, experts.size());
+    std::vector<const void*> ptrs;
+    for (int which = 0; which < 3; ++which)
+      for (const ExpertWeights& x : experts) ptrs.push_back(which == 0 ? x.gate.raw() : which == 1 ? x.up.raw() : x.down.raw());
+    void* dev = nullptr;
+    check(cudaMalloc(&dev, ptrs.size() * sizeof(void*)), op, "expert address table");
+    check(cudaMemcpy(dev, ptrs.data(), ptrs.size() * sizeof(void*), cudaMemcpyHostToDevice), op, "expert address table");
+    tables_[key] = dev;
+    return view(dev, experts.size());
+  }
+
+ private:
+  static ExpertPtrs view(void* dev, size_t E) {
+    auto p = static_cast<const bf16* const*>(dev);
+    return {p, p + E, p + 2 * E};
+  }
+  std::mutex mu_;
+  std::map<const void*, void*> tables_;  // kept for the process: a few KB per model
+};
+
+ExpertTables& expert_tables() {
+  static ExpertTables t;
+  return t;
+}
+
+}  // namespace
+
+void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
+                     const std::vector<ExpertWeights>& experts, Tensor& y) {
+  const char* op = "moe_experts_dev";
+  require_device(x, op, "x");
+  require_device(ids, op, "ids");
+  require_device(weights, op, "weights");
+  require_device(y, op, "y");
+  const std::string shapes = describe("x", x) + ", " + describe("ids", ids) + ", " + std::to_string(experts.size()) +
+                             " experts, k " + std::to_string(k);
+  const int64_t D = x.dim(-1), T_ = x.numel() / D;
+  require(!experts.empty() && k > 0 && ids.numel() == T_ * k && weights.numel() == T_ * k && y.numel() == x.numel(),
+          op, "ids/weights must be [T, k] and y like x: " + shapes);
+  require(ids.dtype() == DType::kI32 && weights.dtype() == DType::kF32 && x.dtype() == DType::kBF16, op,
+          "ids I32, weights F32 and x BF16 expected: " + shapes);
+  const int E = static_cast<int>(experts.size()), I = static_cast<int>(experts[0].gate.dim(0));
+  for (const ExpertWeights& ew : experts)
+    require(ew.gate.dtype() == DType::kBF16 && ew.up.dtype() == DType::kBF16 && ew.down.dtype() == DType::kBF16 &&
+                ew.gate.dim(0) == I && ew.gate.dim(1) == D && ew.down.dim(0) == D && ew.down.dim(1) == I,
+            op, "every expert needs BF16 gate/up [I, D] and down [D, I]: " + shapes);
+  require(D % 8 == 0 && I % 8 == 0, op, "D and I must be multiples of 8: " + shapes);
+  if (T_ == 0) return;
+  const int pairs = static_cast<int>(T_ * k);
+  const ExpertPtrs ptrs = expert_tables().get(ctx, experts, op);
+  DeviceScratch offsets = ctx.scratch((E + 1) * sizeof(int32_t), op);
+  DeviceScratch order = ctx.scratch(pairs * sizeof(int32_t), op);
+  DeviceScratch act = ctx.scratch(size_t(pairs) * I * sizeof(bf16), op);
+  DeviceScratch part = ctx.scratch(size_t(pairs) * D * sizeof(float), op);
+  moe_sort_kernel<<<1, 1024, 2 * E * sizeof(int32_t), ctx.stream()>>>(ids.data<int32_t>(), pairs, E,
+                                                                       offsets.as<int32_t>(), order.as<int32_t>());
+  check_launch(op, shapes);
+  // An expert takes each token at most once, so T rows is the most any expert can get.
+  const unsigned m_tiles = static_cast<unsigned>((T_ + kTm - 1) / kTm);
+  moe_gate_up_kernel<<<dim3(E, (I + kTn - 1) / kTn, m_tiles), kThreads, 0, ctx.stream()>>>(
+      x.data<bf16>(), int(D), I, k, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), act.as<bf16>());
+  check_launch(op, shapes);
+  moe_down_kernel<<<dim3(E, (D + kTn - 1) / kTn, m_tiles), kThreads, 0, ctx.stream()>>>(
+      act.as<bf16>(), int(D), I, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), weights.data<float>(),
+      part.as<float>());
+  check_launch(op, shapes);
+  if (y.dtype() == DType::kBF16) {
+    moe_combine_kernel<bf16><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), T_, int(D), k,
+                                                                             y.data<bf16>());
+  } else {
+    require(y.dtype() == DType::kF32, op, describe("y", y) + " must be BF16 or F32");
+    moe_combine_kernel<float><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), T_, int(D), k,
+                                                                              y.data<float>());
+  }
+  check_launch(op, shapes);
+}
+
+}  // namespace folio::cuda

@@ -1,0 +1,67 @@
+// The decoder over a paged KV cache: prompts are prefilled one sequence at a time (the plain
+// forward pass into a temporary cache, then copied into the sequence's blocks), and decode
+// steps run one token for every row of a batch with all indices on the device, so the engine
+// can capture a step once per batch size and replay it.
+#include "core/error.h"
+#include "models/deepseek_ocr/decoder.h"
+
+namespace folio {
+
+PagedKvCache Decoder::new_paged_cache(int64_t blocks, int block_size) {
+  if (blocks <= 0 || block_size <= 0) throw internal_error("paged cache: blocks and block size must be positive");
+  PagedKvCache c;
+  c.block_size = block_size;
+  c.blocks = blocks;
+  const int64_t width = int64_t(cfg_.heads) * cfg_.head_dim;
+  for (int l = 0; l < cfg_.layers; ++l) {
+    c.k.push_back(be_.empty({blocks * block_size, width}, be_.act_dtype()));
+    c.v.push_back(be_.empty({blocks * block_size, width}, be_.act_dtype()));
+  }
+  return c;
+}
+
+std::vector<float> Decoder::prefill_paged(PagedKvCache& cache, const Tensor& slots, const std::vector<int32_t>& ids,
+                                          const Tensor* image_embeds, int image_token) {
+  const int64_t T = static_cast<int64_t>(ids.size());
+  if (slots.numel() != T) throw internal_error("prefill_paged: one slot per prompt token expected");
+  KvCache tmp = new_cache(T);
+  std::vector<float> logits = forward(tmp, ids, image_embeds, image_token, {});
+  for (int l = 0; l < cfg_.layers; ++l) be_.kv_store(tmp.k[l], tmp.v[l], slots, cache.k[l], cache.v[l]);
+  return logits;
+}
+
+void Decoder::paged_attention_block(Tensor& h, const DecoderLayerWeights& lw, PagedKvCache& cache, int layer,
+                                    const DecodeBatch& b) {
+  const int64_t B = h.dim(0), width = int64_t(cfg_.heads) * cfg_.head_dim;
+  Tensor xn = be_.empty(h.shape(), be_.act_dtype());
+  be_.rms_norm(h, lw.input_norm.w, cfg_.rms_eps, xn);
+  Tensor q = linear_new(be_, xn, lw.q, nullptr);
+  Tensor k = linear_new(be_, xn, lw.k, nullptr);
+  Tensor v = linear_new(be_, xn, lw.v, nullptr);
+  be_.rope_neox_dev(q, b.positions, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
+  be_.rope_neox_dev(k, b.positions, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
+  be_.kv_store(k, v, b.slots, cache.k[layer], cache.v[layer]);
+  Tensor a = be_.empty({B, width}, be_.act_dtype());
+  be_.paged_attention(q, cache.k[layer], cache.v[layer], b.block_table, b.seq_lens, cache.block_size, attention_spec(),
+                      a);
+  Tensor o = linear_new(be_, a, lw.o, nullptr);
+  be_.add(h, o, h);
+}
+
+void Decoder::decode_step(PagedKvCache& cache, DecodeBatch& b) {
+  const int64_t B = b.rows();
+  if (B == 0) throw internal_error("decode_step: empty batch");
+  if (b.logits.dtype() != DType::kF32 || b.logits.numel() != B * cfg_.vocab)
+    throw internal_error("decode_step: logits must be F32 [" + std::to_string(B) + ", vocab]");
+  Tensor h = be_.empty({B, cfg_.hidden}, be_.act_dtype());
+  be_.gather_rows_dev(w_.embed_tokens, b.tokens, h);
+  for (int l = 0; l < cfg_.layers; ++l) {
+    paged_attention_block(h, w_.layers[l], cache, l, b);
+    ffn_block(h, w_.layers[l], /*routing_on_device=*/true);
+  }
+  Tensor normed = be_.empty(h.shape(), be_.act_dtype());
+  be_.rms_norm(h, w_.norm.w, cfg_.rms_eps, normed);
+  be_.linear(normed, w_.lm_head, nullptr, b.logits);
+}
+
+}  // namespace folio

@@ -1,0 +1,150 @@
+// The continuous-batching engine on the CPU backend against the one-sequence decode loop:
+// the same tokens and finish reasons for every request, whatever the batch composition,
+// with several KV blocks per sequence, with requests waiting for a row, and with sequences
+// preempted for lack of blocks and resumed. Also the device sampler against text/ngram_ban.
+#include <filesystem>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "engine/batch_engine.h"
+#include "models/deepseek_ocr/random_checkpoint.h"
+#include "models/deepseek_ocr/tensor_specs.h"
+#include "text/ngram_ban.h"
+
+using namespace folio;
+
+namespace {
+
+class BatchEngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = (std::filesystem::temp_directory_path() / ("folio_batch_" + std::to_string(::getpid()))).string();
+    DeepseekOcrConfig cfg = deepseek_ocr_preset("tiny");
+    cfg.lm.eos = 129279;  // an id the random model never prefers: runs reach their limits
+    write_random_checkpoint(cfg, dir_, 11);
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+  void SetUp() override {
+    be_ = make_backend("cpu");
+    model_ = DeepseekOcrModel::load(dir_, *be_);
+  }
+
+  // Prompt i: BOS, a few text ids, and for odd i an image block of 6 placeholders.
+  std::vector<int32_t> prompt(int i) const {
+    std::vector<int32_t> p{0};
+    if (i % 2) p.insert(p.end(), 6, model_->config().image_token);
+    for (int t = 0; t < 3 + i; ++t) p.push_back(100 + 37 * i + t);
+    return p;
+  }
+  Tensor image(int i) const {
+    std::mt19937 rng(i);
+    std::normal_distribution<float> n(0.f, 1.f);
+    std::vector<float> v(6 * model_->config().lm.hidden);
+    for (float& x : v) x = n(rng);
+    return be_->upload_f32(Tensor::from_f32(v, {6, model_->config().lm.hidden}));
+  }
+  GenerateOptions options(int i) const {
+    GenerateOptions o;
+    o.max_tokens = 10 + 3 * i;
+    o.detect_loops = false;
+    o.ngram = {true, 3, 12};  // small enough to bite on a random model
+    return o;
+  }
+  GenerateResult reference(int i) {
+    const Tensor img = image(i);
+    return generate(*model_, prompt(i), i % 2 ? &img : nullptr, options(i));
+  }
+  std::vector<GenerateResult> batched(int requests, const BatchEngineOptions& eo, BatchEngineStats* stats = nullptr) {
+    BatchEngine engine(*model_, eo);
+    std::vector<GenerateResult> out(requests);
+    for (int i = 0; i < requests; ++i) {
+      BatchRequest r;
+      r.prompt = prompt(i);
+      if (i % 2) r.image = [this, i] { return image(i); };
+      r.options = options(i);
+      r.on_done = [&out, i](GenerateResult&& g) { out[i] = std::move(g); };
+      engine.submit(std::move(r));
+    }
+    engine.run();
+    if (stats) *stats = engine.stats();
+    return out;
+  }
+
+  static std::string dir_;
+  std::unique_ptr<Backend> be_;
+  std::unique_ptr<DeepseekOcrModel> model_;
+};
+std::string BatchEngineTest::dir_;
+
+}  // namespace
+
+TEST_F(BatchEngineTest, BatchedDecodingMatchesOneSequenceAtATime) {
+  BatchEngineOptions eo;
+  eo.max_batch = 4;
+  eo.block_size = 4;  // several blocks per sequence
+  eo.kv_blocks = 200;
+  eo.max_context = 128;
+  BatchEngineStats st;
+  const std::vector<GenerateResult> got = batched(6, eo, &st);  // 6 requests, 4 rows: two wait
+  for (int i = 0; i < 6; ++i) {
+    const GenerateResult want = reference(i);
+    EXPECT_EQ(got[i].tokens, want.tokens) << "request " << i;
+    EXPECT_EQ(got[i].reason, want.reason) << "request " << i;
+  }
+  EXPECT_EQ(st.prefills, 6);
+  EXPECT_EQ(st.max_running, 4);
+  EXPECT_EQ(st.preemptions, 0);
+  EXPECT_GE(st.graph_captures, 1);
+}
+
+TEST_F(BatchEngineTest, PreemptedSequencesResumeWithTheSameTokens) {
+  BatchEngineOptions eo;
+  eo.max_batch = 8;
+  eo.block_size = 4;
+  eo.kv_blocks = 16;  // 64 slots for 5 sequences of up to ~40 tokens: someone must yield
+  eo.max_context = 64;
+  BatchEngineStats st;
+  const std::vector<GenerateResult> got = batched(5, eo, &st);
+  EXPECT_GT(st.preemptions, 0);
+  for (int i = 0; i < 5; ++i) {
+    const GenerateResult want = reference(i);
+    EXPECT_EQ(got[i].tokens, want.tokens) << "request " << i;
+    EXPECT_EQ(got[i].reason, want.reason) << "request " << i;
+  }
+}
+
+TEST_F(BatchEngineTest, ARequestLargerThanTheWholeCacheFailsAlone) {
+  BatchEngineOptions eo;
+  eo.block_size = 4;
+  eo.kv_blocks = 2;  // 8 slots: no prompt below fits
+  eo.max_context = 64;
+  const std::vector<GenerateResult> got = batched(2, eo);
+  for (const GenerateResult& g : got) EXPECT_EQ(g.reason, FinishReason::error);
+}
+
+TEST(GreedyNext, BansLikeTheHostRuleAndAppendsTheWinner) {
+  auto be = make_backend("cpu");
+  const int V = 50, cap = 16;
+  // Row 0: history "1 2 3 1 2" with n=3: the prefix "1 2" was followed by 3, so 3 is banned.
+  // Row 1: the same history with the ban off. Logits prefer 3, then 7.
+  const std::vector<int32_t> gen{1, 2, 3, 1, 2};
+  Tensor logits = Tensor::zeros({2, V}, DType::kF32), history = Tensor::zeros({2, cap}, DType::kI32);
+  Tensor len = Tensor::zeros({2}, DType::kI32), ngram = Tensor::zeros({2}, DType::kI32);
+  Tensor window = Tensor::zeros({2}, DType::kI32), next = Tensor::zeros({2}, DType::kI32), white;
+  for (int r = 0; r < 2; ++r) {
+    logits.data<float>()[r * V + 3] = 5.f;
+    logits.data<float>()[r * V + 7] = 4.f;
+    std::copy(gen.begin(), gen.end(), history.data<int32_t>() + r * cap + cap - gen.size());
+    len.data<int32_t>()[r] = static_cast<int32_t>(gen.size());
+    window.data<int32_t>()[r] = 10;
+  }
+  ngram.data<int32_t>()[0] = 3;
+  ASSERT_EQ(banned_next(gen, 3, 10), std::vector<int32_t>{3});
+  be->greedy_next(logits, history, len, ngram, window, white, next);
+  EXPECT_EQ(next.data<int32_t>()[0], 7);
+  EXPECT_EQ(next.data<int32_t>()[1], 3);
+  EXPECT_EQ(history.data<int32_t>()[cap - 1], 7);
+  EXPECT_EQ(history.data<int32_t>()[cap - 2], 2);
+  EXPECT_EQ(len.data<int32_t>()[0], 6);
+}
