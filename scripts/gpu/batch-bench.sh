@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# On the GPU machine, from the repository root (the device tool's working copy):
+#   scripts/gpu/batch-bench.sh [STEPS]
+# builds the lite CUDA binary into build-gpu/ (kept between calls on a warm machine), runs the
+# GPU tests, writes a full-size random checkpoint to /tmp/full and measures the batching engine
+# (folio bench --concurrency C) next to the PyTorch eager baseline (scripts/gpu/baseline_torch.py).
+# STEPS picks a subset of: build tests model single curve gundam memory budget baseline.
+# Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
+set -o pipefail
+steps=${1:-build tests model single curve gundam memory budget baseline}
+final=${OUT:-batch-out}
+out=/tmp/batch-logs
+build=build-gpu
+model=${MODEL_DIR:-/tmp/full}
+tokens=${TOKENS:-1000}
+mkdir -p "$out" "$final"
+finish() { tar -czf "$final/logs.tar.gz" -C "$out" . 2>/dev/null; cp "$out"/*.json "$out/steps.txt" "$final/" 2>/dev/null; }
+trap finish EXIT
+has() { [[ " $steps " == *" $1 "* ]]; }
+step() {  # step NAME LIMIT_S CMD...: output to $out/NAME.log (NAME.json when it is JSON)
+  local name=$1 limit=$2; shift 2
+  local t0=$SECONDS
+  timeout "$limit" "$@" > "$out/$name.log" 2> "$out/$name.err"
+  local rc=$?
+  echo "step $name: rc=$rc, $((SECONDS - t0)) s" | tee -a "$out/steps.txt"
+  python3 -c "import json,sys; json.load(open('$out/$name.log'))" 2>/dev/null && cp "$out/$name.log" "$out/$name.json"
+  [ $rc -ne 0 ] && tail -5 "$out/$name.err"
+  return $rc
+}
+folio="$build/folio"
+bench() { "$folio" bench --device cuda --model "$model" --stages batch "$@"; }
+
+if has build; then
+  [ -f "$build/build.ninja" ] || step configure 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DFOLIO_FULL=OFF -DFOLIO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a || exit 1
+  step build 400 ninja -C "$build" -j16 folio tests/folio_gpu_tests || { grep -E "error" "$out/build.log" | head -20; exit 1; }
+fi
+if has tests; then
+  step gpu_tests 240 "$build/tests/folio_gpu_tests"
+  grep -E "^\[  (PASSED|FAILED) |FAILED  \]|tests ran" "$out/gpu_tests.log" | head -20
+fi
+if has model; then
+  [ -f "$model/config.json" ] || step model_random 240 "$folio" model random --out "$model"
+fi
+# Single stream, Base: time to first token and time per output token.
+has single && step single 200 bench --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"
+if has curve; then
+  for c in 8 32 128 256; do step "base_c$c" 300 bench --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
+fi
+if has gundam; then
+  for c in 1 8 32 128 256; do
+    step "gundam_c$c" 300 bench --mode gundam --pages "$c" --concurrency "$c" --max-tokens "$tokens"
+  done
+fi
+# Peak device memory with 8 concurrent Base pages (pool peak covers weights + KV + activations).
+has memory && step memory_c8 200 bench --mode base --pages 16 --concurrency 8 --max-tokens "$tokens"
+# 1,000 requests at once under a 16 GB budget: all must complete (failed_pages 0).
+has budget && step budget_1000 500 bench --mode base --pages 1000 --concurrency 256 --max-tokens "$tokens" --gpu-memory 16GB
+if has baseline; then
+  for c in 1 8 32; do
+    step "torch_c$c" 300 python3 scripts/gpu/baseline_torch.py --mode base --pages 2 --concurrency "$c" \
+      --max-tokens "${BASELINE_TOKENS:-200}" --ignore-eos --json
+  done
+fi
+cat "$out/steps.txt"
