@@ -28,7 +28,7 @@ step() {  # step NAME LIMIT_S CMD...: output to $out/NAME.log (NAME.json when it
   return $rc
 }
 folio="$build/folio"
-bench() { "$folio" bench --device cuda --model "$model" --stages batch "$@"; }
+bench=("$folio" bench --device cuda --model "$model" --stages batch)
 
 if has build; then
   [ -f "$build/build.ninja" ] || step configure 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -43,19 +43,19 @@ if has model; then
   [ -f "$model/config.json" ] || step model_random 240 "$folio" model random --out "$model"
 fi
 # Single stream, Base: time to first token and time per output token.
-has single && step single 200 bench --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"
+has single && step single 200 "${bench[@]}" --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"
 if has curve; then
-  for c in 8 32 128 256; do step "base_c$c" 300 bench --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
+  for c in 8 32 128 256; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
 fi
 if has gundam; then
   for c in 1 8 32 128 256; do
-    step "gundam_c$c" 300 bench --mode gundam --pages "$c" --concurrency "$c" --max-tokens "$tokens"
+    step "gundam_c$c" 300 "${bench[@]}" --mode gundam --pages "$c" --concurrency "$c" --max-tokens "$tokens"
   done
 fi
 # Peak device memory with 8 concurrent Base pages (pool peak covers weights + KV + activations).
-has memory && step memory_c8 200 bench --mode base --pages 16 --concurrency 8 --max-tokens "$tokens"
+has memory && step memory_c8 200 "${bench[@]}" --mode base --pages 16 --concurrency 8 --max-tokens "$tokens"
 # 1,000 requests at once under a 16 GB budget: all must complete (failed_pages 0).
-has budget && step budget_1000 500 bench --mode base --pages 1000 --concurrency 256 --max-tokens "$tokens" --gpu-memory 16GB
+has budget && step budget_1000 500 "${bench[@]}" --mode base --pages 1000 --concurrency 256 --max-tokens "$tokens" --gpu-memory 16GB
 if has baseline; then
   for c in 1 8 32; do
     step "torch_c$c" 300 python3 scripts/gpu/baseline_torch.py --mode base --pages 2 --concurrency "$c" \

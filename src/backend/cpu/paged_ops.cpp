@@ -47,6 +47,15 @@ void paged_attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool
   if (q.dim(-1) != W || out.numel() != q.numel() || seq_lens.numel() != B || block_table.numel() != B * max_blocks)
     throw internal_error("paged_attention: q " + shape_str(q.shape()) + ", block_table " +
                          shape_str(block_table.shape()) + ", seq_lens " + shape_str(seq_lens.shape()));
+  // Checked here, not in the workers: an exception must not leave a pool thread.
+  for (int64_t b = 0; b < B; ++b) {
+    const int len = seq_lens.data<int32_t>()[b];
+    if (len > max_blocks * block_size) throw internal_error("paged_attention: sequence longer than its block table");
+    for (int64_t j = 0; j < (len + block_size - 1) / block_size; ++j) {
+      const int64_t blk = block_table.data<int32_t>()[b * max_blocks + j];
+      if (blk < 0 || (blk + 1) * block_size > slots) throw internal_error("paged_attention: block outside the pool");
+    }
+  }
   parallel_for(B * H, 1, [&](int64_t i0, int64_t i1) {
     std::vector<float> s;
     for (int64_t bh = i0; bh < i1; ++bh) {
@@ -55,14 +64,12 @@ void paged_attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool
       float* o = out.data<float>() + b * W + h * D;
       std::fill(o, o + D, 0.f);
       if (len <= 0) continue;  // an inactive row of a padded batch
-      if (len > max_blocks * block_size) throw internal_error("paged_attention: sequence longer than its block table");
       const float* qv = q.data<float>() + b * W + h * D;
       s.assign(len, 0.f);
       float mx = -std::numeric_limits<float>::infinity();
       for (int j = 0; j < len; ++j) {
         const int64_t slot = int64_t(block_table.data<int32_t>()[b * max_blocks + j / block_size]) * block_size +
                              j % block_size;
-        if (slot < 0 || slot >= slots) throw internal_error("paged_attention: slot outside the pool");
         const float* kv = k_pool.data<float>() + slot * W + h * D;
         float d = 0;
         for (int c = 0; c < D; ++c) d += qv[c] * kv[c];
