@@ -9,7 +9,11 @@
 //    cores and writes silu(gate) * up for them, stored in sorted order.
 // 3. moe_down: the same over down, scaled by the router weight, stored per pair in fp32.
 // 4. moe_combine: y[t] = sum over t's k pairs, in slot order (deterministic).
+// Few pairs (small decode batches) would leave most SMs idle while each busy block walks all
+// of K one tile at a time, so the products are then split over K (split_k) and the partial
+// sums reduced in fp32 (moe_silu_reduce, and moe_combine for down).
 // Expert weights must be BF16; their addresses are collected once per expert list and kept.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -92,10 +96,13 @@ struct ExpertPtrs {
 };
 
 // act[pos, n] = silu(x[token]·gate[e][n]) * (x[token]·up[e][n]) for expert e's sorted pairs.
+// With splits > 1 the block covers K slice blockIdx.z % splits and writes raw fp32 partial
+// sums (gate then up) to part[split][pos][2I] instead; moe_silu_reduce finishes them.
 __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, int D, int I, int k, ExpertPtrs w,
                                                                 const int32_t* offsets, const int32_t* order,
-                                                                bf16* act) {
-  const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = blockIdx.z * kTm;
+                                                                int splits, int kchunk, int pairs, bf16* act,
+                                                                float* part) {
+  const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = (blockIdx.z / splits) * kTm, split = blockIdx.z % splits;
   const int begin = offsets[e], count = offsets[e + 1] - begin;
   if (m0 >= count) return;
   __shared__ __align__(16) bf16 As[kTm * kLd];
@@ -106,7 +113,8 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
   float ag[2][2][4] = {}, au[2][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? order[begin + m0 + r] / k : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < I ? n0 + r : -1; };
-  for (int k0 = 0; k0 < D; k0 += kTk) {
+  const int k_end = min(D, (split + 1) * kchunk);
+  for (int k0 = split * kchunk; k0 < k_end; k0 += kTk) {
     load_tile<kTm>(As, x, D, D, k0, a_row);
     load_tile<kTn>(Gs, gate, D, D, k0, b_row);
     load_tile<kTn>(Us, up, D, D, k0, b_row);
@@ -124,6 +132,16 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
       for (int h = 0; h < 2; ++h) {
         const int r = m0 + mi * 16 + g + h * 8, n = n0 + warp * 16 + ni * 8 + t * 2;
         if (r >= count || n >= I) continue;
+        if (splits > 1) {
+          float* dst = part + (int64_t(split) * pairs + begin + r) * 2 * I + n;
+          dst[0] = ag[mi][ni][h * 2];
+          dst[I] = au[mi][ni][h * 2];
+          if (n + 1 < I) {
+            dst[1] = ag[mi][ni][h * 2 + 1];
+            dst[I + 1] = au[mi][ni][h * 2 + 1];
+          }
+          continue;
+        }
         float out[2];
 #pragma unroll
         for (int j = 0; j < 2; ++j) {
@@ -139,11 +157,27 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
       }
 }
 
-// part[pair, n] = weight[pair] * act[pos]·down[e][n] (fp32).
+// act[pos, n] = silu(sum of the gate partials) * (sum of the up partials).
+__global__ void moe_silu_reduce_kernel(const float* part, int splits, int pairs, int I, bf16* act) {
+  const int64_t n = int64_t(pairs) * I;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t pos = i / I, c = i % I;
+    float g = 0.f, u = 0.f;
+    for (int s = 0; s < splits; ++s) {
+      const float* row = part + (int64_t(s) * pairs + pos) * 2 * I;
+      g += row[c];
+      u += row[I + c];
+    }
+    act[i] = __float2bfloat16_rn(g / (1.f + __expf(-g)) * u);
+  }
+}
+
+// part[split][pair, n] = weight[pair] * act[pos]·down[e][n] over K slice `split` (fp32).
 __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int D, int I, ExpertPtrs w,
                                                              const int32_t* offsets, const int32_t* order,
-                                                             const float* weights, float* part) {
-  const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = blockIdx.z * kTm;
+                                                             const float* weights, int splits, int kchunk, int pairs,
+                                                             float* part) {
+  const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = (blockIdx.z / splits) * kTm, split = blockIdx.z % splits;
   const int begin = offsets[e], count = offsets[e + 1] - begin;
   if (m0 >= count) return;
   __shared__ __align__(16) bf16 As[kTm * kLd];
@@ -152,7 +186,8 @@ __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int
   float acc[2][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? begin + m0 + r : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < D ? n0 + r : -1; };
-  for (int k0 = 0; k0 < I; k0 += kTk) {
+  const int k_end = min(I, (split + 1) * kchunk);
+  for (int k0 = split * kchunk; k0 < k_end; k0 += kTk) {
     load_tile<kTm>(As, act, I, I, k0, a_row);
     load_tile<kTn>(Bs, down, I, I, k0, b_row);
     __syncthreads();
@@ -171,7 +206,7 @@ __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int
 #pragma unroll
       for (int ni = 0; ni < 2; ++ni) {
         const int n = n0 + warp * 16 + ni * 8 + t * 2;
-        float* dst = part + int64_t(pair) * D + n;
+        float* dst = part + (int64_t(split) * pairs + pair) * D + n;
         if (n < D) dst[0] = wt * acc[mi][ni][h * 2];
         if (n + 1 < D) dst[1] = wt * acc[mi][ni][h * 2 + 1];
       }
@@ -179,14 +214,28 @@ __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int
 }
 
 template <class T>
-__global__ void moe_combine_kernel(const float* part, int64_t T_, int D, int k, T* y) {
-  const int64_t n = T_ * D;
+__global__ void moe_combine_kernel(const float* part, int splits, int64_t T_, int D, int k, T* y) {
+  const int64_t n = T_ * D, per_split = T_ * k * D;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t t = i / D, c = i % D;
     float s = 0.f;
-    for (int j = 0; j < k; ++j) s += part[(t * k + j) * D + c];
+    for (int sp = 0; sp < splits; ++sp)
+      for (int j = 0; j < k; ++j) s += part[sp * per_split + (t * k + j) * D + c];
     y[i] = from_f32<T>(s);
   }
+}
+
+// K slices per block row: enough blocks with work to give every SM about four, when few
+// pairs (a decode step of a small batch) would leave most of the GPU idle. Slices are whole
+// kTk steps.
+struct SplitK {
+  int splits, chunk;
+};
+SplitK split_k(int busy_blocks, int K, int sms) {
+  int s = std::max(1, std::min(8, (4 * sms + busy_blocks - 1) / std::max(busy_blocks, 1)));
+  s = std::min(s, (K + kTk - 1) / kTk);
+  const int chunk = ((K + s - 1) / s + kTk - 1) / kTk * kTk;
+  return {(K + chunk - 1) / chunk, chunk};
 }
 
 // Device arrays of the experts' weight addresses, built once per expert list (the model's
@@ -250,26 +299,37 @@ void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const
   DeviceScratch offsets = ctx.scratch((E + 1) * sizeof(int32_t), op);
   DeviceScratch order = ctx.scratch(pairs * sizeof(int32_t), op);
   DeviceScratch act = ctx.scratch(size_t(pairs) * I * sizeof(bf16), op);
-  DeviceScratch part = ctx.scratch(size_t(pairs) * D * sizeof(float), op);
   moe_sort_kernel<<<1, 1024, 2 * E * sizeof(int32_t), ctx.stream()>>>(ids.data<int32_t>(), pairs, E,
                                                                        offsets.as<int32_t>(), order.as<int32_t>());
   check_launch(op, shapes);
   // An expert takes each token at most once, so T rows is the most any expert can get.
-  const unsigned m_tiles = static_cast<unsigned>((T_ + kTm - 1) / kTm);
-  moe_gate_up_kernel<<<dim3(E, (I + kTn - 1) / kTn, m_tiles), kThreads, 0, ctx.stream()>>>(
-      x.data<bf16>(), int(D), I, k, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), act.as<bf16>());
+  const int m_tiles = static_cast<int>((T_ + kTm - 1) / kTm);
+  const int busy_m = std::max(1, std::min(pairs, E) * ((pairs / std::max(1, std::min(pairs, E)) + kTm - 1) / kTm));
+  const int n_up = (I + kTn - 1) / kTn, n_down = static_cast<int>((D + kTn - 1) / kTn);
+  const SplitK su = split_k(busy_m * n_up, int(D), ctx.sm_count()), sd = split_k(busy_m * n_down, I, ctx.sm_count());
+  DeviceScratch part_up;
+  if (su.splits > 1) part_up = ctx.scratch(size_t(su.splits) * pairs * 2 * I * sizeof(float), op);
+  moe_gate_up_kernel<<<dim3(E, n_up, m_tiles * su.splits), kThreads, 0, ctx.stream()>>>(
+      x.data<bf16>(), int(D), I, k, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), su.splits, su.chunk, pairs,
+      act.as<bf16>(), part_up.as<float>());
   check_launch(op, shapes);
-  moe_down_kernel<<<dim3(E, (D + kTn - 1) / kTn, m_tiles), kThreads, 0, ctx.stream()>>>(
-      act.as<bf16>(), int(D), I, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), weights.data<float>(),
-      part.as<float>());
+  if (su.splits > 1) {
+    moe_silu_reduce_kernel<<<grid_for(int64_t(pairs) * I, 256), 256, 0, ctx.stream()>>>(part_up.as<float>(), su.splits,
+                                                                                       pairs, I, act.as<bf16>());
+    check_launch(op, shapes);
+  }
+  DeviceScratch part = ctx.scratch(size_t(sd.splits) * pairs * D * sizeof(float), op);
+  moe_down_kernel<<<dim3(E, n_down, m_tiles * sd.splits), kThreads, 0, ctx.stream()>>>(
+      act.as<bf16>(), int(D), I, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), weights.data<float>(), sd.splits,
+      sd.chunk, pairs, part.as<float>());
   check_launch(op, shapes);
   if (y.dtype() == DType::kBF16) {
-    moe_combine_kernel<bf16><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), T_, int(D), k,
-                                                                             y.data<bf16>());
+    moe_combine_kernel<bf16><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), sd.splits, T_, int(D),
+                                                                             k, y.data<bf16>());
   } else {
     require(y.dtype() == DType::kF32, op, describe("y", y) + " must be BF16 or F32");
-    moe_combine_kernel<float><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), T_, int(D), k,
-                                                                              y.data<float>());
+    moe_combine_kernel<float><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), sd.splits, T_,
+                                                                              int(D), k, y.data<float>());
   }
   check_launch(op, shapes);
 }
