@@ -10,9 +10,6 @@
 #include "serve/page_json.h"
 
 namespace folio::serve {
-namespace {
-constexpr int kPagesPerOpen = 200;
-}  // namespace
 
 JobRunner::JobRunner(JobStore& store, OcrEngine& engine, Metrics* metrics)
     : store_(store), engine_(engine), metrics_(metrics) {}
@@ -95,7 +92,9 @@ void JobRunner::run_job(const std::string& id) {
   auto open = [&] {
     std::string bytes;
     try {
-      bytes = read_file(job->document_path);
+      // Spare room for the update a long PDF appends to open one window of pages (see
+      // image/io/pdf_page_window.h): appended in place rather than into a copy of the file.
+      bytes = read_file(job->document_path, 256 * 1024);
     } catch (const Error&) {
       throw unavailable("the stored document of job " + id + " is missing (" + job->document_path + ")");
     }
@@ -112,17 +111,11 @@ void JobRunner::run_job(const std::string& id) {
     return;
   }
   std::set<int> done = store_.done_indices(id);
-  int pages_since_open = 0;
+  // One document for the whole job: a long PDF keeps only a window of parsed pages by itself
+  // (image/io/pdf_page_window.h), so it is not reopened here.
   for (int index : job->options.value("page_list", std::vector<int>{})) {
     if (done.count(index)) continue;
     if (job_cancelled_ || page_cancel_) return;  // cancelled (status set by the API) or stopping
-    // poppler keeps every page it has parsed; reopening now and then keeps memory flat however
-    // long the document is.
-    if (doc.paged && ++pages_since_open > kPagesPerOpen) {
-      doc = OpenedDocument{};  // free the old document before parsing the new one
-      doc = open();
-      pages_since_open = 1;
-    }
     nlohmann::json page;
     if (!doc.paged) {
       page = run_page(engine_, std::move(doc.single_page), index, options, &page_cancel_, {}, metrics_);
