@@ -7,7 +7,7 @@ pkgs=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libbenchmark-dev
   libopenblas-dev libpcre2-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
-  libpoppler-cpp-dev libtiff-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
+  libpoppler-cpp-dev zlib1g-dev libtiff-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   clang libclang-rt-14-dev
   chromium fonts-dejavu-core poppler-utils

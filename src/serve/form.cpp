@@ -29,7 +29,8 @@ OcrForm read_ocr_form(const httplib::Request& req) {
     throw invalid_input("expected multipart/form-data with a \"file\" field (curl -F file=@scan.pdf ...)");
   if (!req.has_file("file")) throw invalid_input("the form has no \"file\" field");
   OcrForm form;
-  const auto part = req.get_file_value("file");
+  // By reference: get_file_value() returns a copy, and the file part can be the upload limit big.
+  const httplib::MultipartFormData& part = req.files.find("file")->second;
   form.filename = part.filename.empty() ? "upload" : part.filename;
   form.bytes = part.content;
   if (form.bytes.empty()) throw invalid_input(form.filename + ": the file is empty");

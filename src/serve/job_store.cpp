@@ -73,6 +73,11 @@ JobStore::JobStore(const std::string& db_path) : files_dir_(db_path + ".files") 
   sqlite3_busy_timeout(db_, 5000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
+  // SQLite's page cache fills up to cache_size (2 MiB by default) as the database grows, so a
+  // long job's server grew by ~0.4 KB a recorded page until 5,000 pages. Recording a page touches
+  // a few B-tree pages, and reads of finished pages come from the OS file cache, so 512 KiB is
+  // plenty and the cache stops growing after a few hundred pages.
+  exec("PRAGMA cache_size=-512");
   exec("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, status TEXT NOT NULL, filename TEXT NOT NULL,"
        " options TEXT NOT NULL, document_path TEXT NOT NULL, pages_total INTEGER NOT NULL,"
        " pages_done INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',"

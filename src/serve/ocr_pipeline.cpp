@@ -38,7 +38,11 @@ OcrOptions OcrOptions::from_json(const nlohmann::json& j) {
   return o;
 }
 
-OpenedDocument open_document(std::string bytes, const std::string& name, const OcrOptions& options) {
+namespace {
+
+// `bytes` is a std::string (handed over) or a shared_ptr to one (shared with the caller).
+template <class Bytes>
+OpenedDocument open_any(Bytes bytes, const std::string& name, const OcrOptions& options) {
   DocumentOptions doc_options;
   doc_options.dpi = options.dpi;
   OpenedDocument opened;
@@ -47,6 +51,16 @@ OpenedDocument open_document(std::string bytes, const std::string& name, const O
   opened.pages = parse_page_ranges(options.pages, opened.document->page_count());
   if (!opened.paged) opened.single_page = opened.document->render_page(0);
   return opened;
+}
+
+}  // namespace
+
+OpenedDocument open_document(std::string bytes, const std::string& name, const OcrOptions& options) {
+  return open_any(std::move(bytes), name, options);
+}
+
+OpenedDocument open_document(std::shared_ptr<const std::string> bytes, const std::string& name, const OcrOptions& options) {
+  return open_any(std::move(bytes), name, options);
 }
 
 nlohmann::json run_page(OcrEngine& engine, Image image, int index, const OcrOptions& options,

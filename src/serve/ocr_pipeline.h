@@ -50,6 +50,8 @@ struct OpenedDocument {
 };
 
 OpenedDocument open_document(std::string bytes, const std::string& name, const OcrOptions& options);
+// The same over bytes the caller keeps using (the document shares them; no copy).
+OpenedDocument open_document(std::shared_ptr<const std::string> bytes, const std::string& name, const OcrOptions& options);
 
 // Runs the selected pages. `cancel` (optional) stops at the next check: the page in progress ends
 // "cancelled" and the remaining pages are reported "cancelled" with `cancel_message`.

@@ -48,12 +48,14 @@ void add_job_routes(httplib::Server& http, ServerContext& ctx) {
     JobStore& jobs = store(ctx);
     if (ctx.draining) throw unavailable("the server is shutting down; submit the job again after the restart");
     OcrForm form = read_ocr_form(req);
-    // Opened once here to reject unreadable files with a 4xx and to count the pages.
-    std::string bytes = form.bytes;
-    OpenedDocument doc = open_document(std::move(bytes), form.filename, form.options);
+    // Opened once here to reject unreadable files with a 4xx and to count the pages. The document
+    // and the store share the one copy of the upload (a copy more was a peak that grew with the
+    // document's size).
+    auto bytes = std::make_shared<const std::string>(std::move(form.bytes));
+    OpenedDocument doc = open_document(bytes, form.filename, form.options);
     nlohmann::json options = form.options.to_json();
     options["page_list"] = doc.pages;
-    std::string id = jobs.create(form.filename, form.bytes, options, static_cast<int>(doc.pages.size()));
+    std::string id = jobs.create(form.filename, *bytes, options, static_cast<int>(doc.pages.size()));
     if (ctx.runner) ctx.runner->notify();
     res.status = 202;
     res.set_content(nlohmann::json{{"id", id}, {"status", "queued"}, {"pages_total", doc.pages.size()}}.dump(),

@@ -1,7 +1,8 @@
 // A long PDF goes through the job runner with peak memory that does not grow with the page count:
-// the real binary processes a small and a large job of tiny pages (low dpi) and the peak resident
-// memory (VmHWM) of each run is compared. FOLIO_LARGE_PDF_PAGES="300,3000" sets the two counts
-// (scripts/measure_large_pdf.sh runs the full 3,000-page measurement); CI uses fewer pages.
+// the real binary (Tesseract engine) processes a small and a large job of tiny pages (low dpi) and
+// the peak resident memory (VmHWM) of each run is compared. FOLIO_LARGE_PDF_PAGES="1000,5000" sets
+// the two counts (default 300,3000, ~20 s; scripts/measure_large_pdf.sh prints the figures). The
+// page-by-page check of the heap is JobMemory in job_memory_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -26,9 +27,15 @@ JobRun run_job(int pages) {
   ChildServer server({"--jobs-db", dir.file("jobs.sqlite"), "--workers", "1"});
   httplib::Client c("127.0.0.1", server.port());
   c.set_read_timeout(60, 0);
-  // Every HTTP thread touches its stack once; serve enough requests first that the polling below
-  // does not show up as growth in the run with more polls.
-  for (int i = 0; i < 200; ++i) c.Get("/health");
+  // Each of the server's HTTP threads (workers + queue + 16) costs some memory the first time it
+  // serves a request (its stack, its malloc cache). Connections are spread over the threads, so
+  // open enough of them first that the polling below (more of it in the longer job) does not
+  // show up as growth.
+  for (int i = 0; i < 400; ++i) {
+    httplib::Client warm("127.0.0.1", server.port());
+    warm.set_keep_alive(false);
+    warm.Get("/health");
+  }
   auto start = std::chrono::steady_clock::now();
   auto r = post_file(c, "/v1/jobs", pdf, "long.pdf", {{"dpi", "72", "", ""}});
   EXPECT_TRUE(r && r->status == 202) << (r ? r->body : "no response");
@@ -54,7 +61,7 @@ JobRun run_job(int pages) {
 }
 
 TEST(LargePdf, PeakMemoryDoesNotGrowWithPageCount) {
-  int small = 60, large = 600;
+  int small = 300, large = 3000;
   if (const char* env = std::getenv("FOLIO_LARGE_PDF_PAGES"); env && *env)
     std::sscanf(env, "%d,%d", &small, &large);
   JobRun a = run_job(small);
@@ -63,9 +70,11 @@ TEST(LargePdf, PeakMemoryDoesNotGrowWithPageCount) {
   ASSERT_GT(b.peak_rss, 0);
   RecordProperty("peak_rss_small_bytes", std::to_string(a.peak_rss));
   RecordProperty("peak_rss_large_bytes", std::to_string(b.peak_rss));
-  // Ten times the pages may cost at most 15% + 16 MiB more (allocator noise, SQLite page cache),
-  // far below what holding the pages would need.
-  EXPECT_LE(b.peak_rss, a.peak_rss * 1.15 + 16.0 * 1048576) << "peak memory grows with the page count";
+  // Measured +1.9 to +2.5 MiB for 300 -> 3,000 pages, all of it what the larger file costs while
+  // the job runs (the file, 0.8 MB against 0.08 MB; poppler's index of its 6,000 objects; the
+  // page list) and the SQLite page cache reaching its 512 KiB. Before: +9 to +12 MiB (poppler
+  // kept every page parsed; Tesseract instances were reloaded every 500 pages).
+  EXPECT_LE(b.peak_rss, a.peak_rss + 5.0 * 1048576) << "peak memory grows with the page count";
 }
 
 }  // namespace

@@ -44,17 +44,29 @@ void Document::check_index(int index) const {
                         std::to_string(page_count()) + " pages)");
 }
 
+namespace {
+
+void check_open(const std::string* bytes, const std::string& name, const DocumentOptions& options) {
+  if (!bytes || bytes->empty()) throw invalid_input(name + ": file is empty");
+  if (options.max_pages < 1) throw invalid_input(name + ": max_pages must be at least 1");
+  if (!(options.dpi >= 1 && options.dpi <= 2400))
+    throw invalid_input(name + ": dpi must be between 1 and 2400");
+}
+
+}  // namespace
+
 std::unique_ptr<Document> Document::open(std::string bytes, const std::string& name,
                                          const DocumentOptions& options) {
+  // A PDF takes the bytes over: a long one appends its windows' updates to them (in the spare
+  // capacity the caller may have left) instead of copying them.
+  check_open(&bytes, name, options);
+  if (detect_format(bytes) == FileFormat::kPdf) return open_pdf_document(std::move(bytes), name, options);
   return open(std::make_shared<const std::string>(std::move(bytes)), name, options);
 }
 
 std::unique_ptr<Document> Document::open(std::shared_ptr<const std::string> bytes, const std::string& name,
                                          const DocumentOptions& options) {
-  if (!bytes || bytes->empty()) throw invalid_input(name + ": file is empty");
-  if (options.max_pages < 1) throw invalid_input(name + ": max_pages must be at least 1");
-  if (!(options.dpi >= 1 && options.dpi <= 2400))
-    throw invalid_input(name + ": dpi must be between 1 and 2400");
+  check_open(bytes.get(), name, options);
   const FileFormat format = detect_format(*bytes);
   switch (format) {
     case FileFormat::kPdf: return open_pdf_document(std::move(bytes), name, options);

@@ -1,7 +1,8 @@
 // A multi-page source (PDF, multi-page TIFF, or one image as a one-page document) that
 // renders pages on demand: only the encoded file is held, and a rendered page lives only
 // in the Image that render_page returns. A 500-page PDF therefore costs one page of
-// pixels at a time.
+// pixels at a time, and a long PDF is opened a window of pages at a time, so what the PDF
+// library keeps parsed does not grow with how far into the document the page is either.
 //
 // Errors: open() throws invalid_input for empty, unknown, corrupt, truncated or
 // password-protected files and too_large when the page count exceeds max_pages;
