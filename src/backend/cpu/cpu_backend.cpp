@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/int8_linear.h"
 #include "backend/cpu/vec_math.h"
 #include "core/bf16.h"
 #include "core/error.h"
@@ -55,6 +56,7 @@ class CpuBackend final : public Backend {
   Tensor to_host(const Tensor& t) override { return t; }
   Tensor upload_f32(const Tensor& host_f32) override { return host_f32.dtype() == DType::kF32 ? host_f32 : host_f32.to_f32(); }
   Tensor download_f32(const Tensor& t) override { return t.dtype() == DType::kF32 ? t : t.to_f32(); }
+  bool fast_int8_linear() const override { return cpu::have_avx512_vnni(); }
 
   void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override {
     expect_f32(x, "linear");
