@@ -33,6 +33,9 @@ struct AttentionSpec {
   // [2*grid_w-1, head_dim], already resized to the grid. Never materialised as [N, N].
   Tensor rel_pos_h, rel_pos_w;
   int grid_h = 0, grid_w = 0;
+  // Run the products in int8 where the backend has a fast int8 product (fast_int8_linear):
+  // the vision encoder's int8 mode. The softmax stays fp32. Ignored by other backends.
+  bool int8 = false;
 };
 
 // One routed expert's SwiGLU weights: down(silu(gate(x)) * up(x)).

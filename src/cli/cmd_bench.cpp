@@ -23,7 +23,7 @@ namespace folio {
 namespace {
 
 struct BenchArgs {
-  std::string device = "cpu", model, mode = "base", weights = "bf16";
+  std::string device = "cpu", model, mode = "base", weights = "bf16", encoder_weights = "bf16";
   int pages = 2, max_tokens = 32, concurrency = 1, threads = 0;
   bool ignore_eos = true, json = true;
   std::vector<std::string> stages{"encoder", "decode"};  // decode includes the prefill
@@ -80,9 +80,13 @@ int run_bench(const BenchArgs& a) {
   auto be = make_backend(a.device);
   const double t_load = now_ms();
   if (a.weights != "bf16" && a.weights != "int8") throw invalid_input("--weights must be bf16 or int8");
+  if (a.encoder_weights != "bf16" && a.encoder_weights != "int8")
+    throw invalid_input("--encoder-weights must be bf16 or int8");
   WeightOptions wo;
   wo.int8_decoder = a.weights == "int8";
+  wo.int8_encoder = a.encoder_weights == "int8";
   auto model = DeepseekOcrModel::load(a.model, *be, wo);
+  if (const std::string note = model->encoder_int8_note(wo); !note.empty()) std::fprintf(stderr, "folio: %s\n", note.c_str());
   const double load_ms = now_ms() - t_load;
   const Image page = synthetic_page();
 
@@ -91,6 +95,7 @@ int run_bench(const BenchArgs& a) {
   out["threads"] = num_threads();
   out["model"] = a.model;
   out["decoder_weights"] = a.weights;
+  out["encoder_weights"] = model->encoder_int8() ? "int8" : "bf16";
   out["load_ms"] = load_ms;
   auto wants = [&](const char* stage) { return std::find(a.stages.begin(), a.stages.end(), stage) != a.stages.end(); };
   if (wants("encoder")) {
@@ -144,6 +149,9 @@ void add_bench_command(CLI::App& app, CommandAction& action) {
   cmd->add_option("--concurrency", a->concurrency, "sequences decoded per step (only 1 for now)")->capture_default_str();
   cmd->add_option("--threads", a->threads, "CPU threads (default: all cores)");
   cmd->add_option("--weights", a->weights, "decoder weights: bf16 (as stored) or int8 (CPU)")->capture_default_str();
+  cmd->add_option("--encoder-weights", a->encoder_weights,
+                  "vision encoder weights: bf16 (as stored, fp32 products) or int8 (CPU with AVX512-VNNI)")
+      ->capture_default_str();
   cmd->add_flag("--ignore-eos,!--stop-at-eos", a->ignore_eos, "decode max-tokens steps even past EOS")->capture_default_str();
   cmd->add_option("--stages", a->stages, "what to measure: encoder, decode (prefill + decode)")->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output (the only format)");

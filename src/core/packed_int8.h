@@ -27,5 +27,11 @@ inline int64_t group_bytes(int64_t Kp) { return kGroupRows * (Kp + kRowExtra); }
 // Offsets inside a group.
 inline int64_t scale_offset(int64_t Kp) { return kGroupRows * Kp; }
 inline int64_t row_sum_offset(int64_t Kp) { return kGroupRows * Kp + kGroupRows * 4; }
+inline int64_t padded_rows(int64_t rows) { return (rows + kGroupRows - 1) / kGroupRows * kGroupRows; }
+
+// Quantises and packs `rows` f32 rows of length K (row i at src + i * stride) into `out`,
+// which holds padded_rows(rows) / 16 groups. Rows past `rows` in the last group are zero
+// (scale 1, sum 0). Used at load for weights and at run time for attention's keys and values.
+void pack_rows(const float* src, int64_t rows, int64_t K, int64_t stride, int8_t* out);
 
 }  // namespace folio::packed_int8

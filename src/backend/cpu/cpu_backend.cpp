@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/attention_int8.h"
 #include "backend/cpu/int8_linear.h"
 #include "backend/cpu/vec_math.h"
 #include "core/bf16.h"
@@ -154,6 +155,7 @@ class CpuBackend final : public Backend {
   }
 
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
+    if (spec.int8 && cpu::have_avx512_vnni() && spec.head_dim % 16 == 0) return cpu::attention_int8(q, k, v, out, spec);
     cpu::attention(q, k, v, out, spec);
   }
 

@@ -21,6 +21,7 @@ struct Int8Block {
   const float* bias = nullptr;     // at the block's first column, or nullptr
   float* y = nullptr;              // output at (block row 0, block column 0)
   int64_t ldy = 0;
+  bool accumulate = false;         // y += result (bias ignored) instead of y = result + bias
   int32_t* scratch = nullptr;      // rows * 64 int32: partial sums kept between K blocks
 };
 
@@ -46,10 +47,10 @@ inline U8RowParams u8_row_params(float mn, float mx) {
 }
 
 // code = clamp(round_half_even(x * inv) + zero, 0, 255); the k in [K, Kp) get `zero` (their
-// weights are 0). x [rows, K] -> q [rows, Kp], scale/zero [rows].
-void quantize_rows_u8_vnni(const float* x, int64_t rows, int64_t K, int64_t Kp, uint8_t* q, float* scale,
-                           int32_t* zero);
-void quantize_rows_u8_portable(const float* x, int64_t rows, int64_t K, int64_t Kp, uint8_t* q, float* scale,
-                               int32_t* zero);
+// weights are 0). x [rows, K] with row stride ldx -> q [rows, Kp], scale/zero [rows].
+void quantize_rows_u8_vnni(const float* x, int64_t ldx, int64_t rows, int64_t K, int64_t Kp, uint8_t* q,
+                           float* scale, int32_t* zero);
+void quantize_rows_u8_portable(const float* x, int64_t ldx, int64_t rows, int64_t K, int64_t Kp, uint8_t* q,
+                               float* scale, int32_t* zero);
 
 }  // namespace folio::cpu

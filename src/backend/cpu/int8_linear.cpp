@@ -67,7 +67,7 @@ void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, c
   if (col_tasks > 1) {
     shared.resize(M, Kp);
     parallel_for(M, 16, [&](int64_t r0, int64_t r1) {
-      quantise(x + r0 * K, r1 - r0, K, Kp, shared.codes.data() + r0 * Kp, shared.scale.data() + r0, shared.zero.data() + r0);
+      quantise(x + r0 * K, K, r1 - r0, K, Kp, shared.codes.data() + r0 * Kp, shared.scale.data() + r0, shared.zero.data() + r0);
     });
   }
 
@@ -88,7 +88,7 @@ void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, c
           b.a_zero = shared.zero.data() + m0;
         } else {
           own.resize(rows, Kp);
-          quantise(x + m0 * K, rows, K, Kp, own.codes.data(), own.scale.data(), own.zero.data());
+          quantise(x + m0 * K, K, rows, K, Kp, own.codes.data(), own.scale.data(), own.zero.data());
           b.a = own.codes.data();
           b.a_scale = own.scale.data();
           b.a_zero = own.zero.data();

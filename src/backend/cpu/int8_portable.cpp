@@ -27,17 +27,18 @@ void int8_block_portable(const Int8Block& b) {
             acc[c] += int32_t(a[s * kKStep + j]) * group[(s * kGroupRows + c) * kKStep + j];
       for (int64_t c = 0; c < kGroupRows; ++c) {
         const int32_t exact = acc[c] - b.a_zero[r] * w_sum[c];
-        const float bias = b.bias ? b.bias[g * kGroupRows + c] : 0.0f;
-        b.y[r * b.ldy + g * kGroupRows + c] = static_cast<float>(exact) * (b.a_scale[r] * w_scale[c]) + bias;
+        float& out = b.y[r * b.ldy + g * kGroupRows + c];
+        const float add = b.accumulate ? out : (b.bias ? b.bias[g * kGroupRows + c] : 0.0f);
+        out = static_cast<float>(exact) * (b.a_scale[r] * w_scale[c]) + add;
       }
     }
   }
 }
 
-void quantize_rows_u8_portable(const float* x, int64_t rows, int64_t K, int64_t Kp, uint8_t* q, float* scale,
-                               int32_t* zero) {
+void quantize_rows_u8_portable(const float* x, int64_t ldx, int64_t rows, int64_t K, int64_t Kp, uint8_t* q,
+                               float* scale, int32_t* zero) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * K;
+    const float* xr = x + r * ldx;
     float mn = INFINITY, mx = -INFINITY;
     for (int64_t k = 0; k < K; ++k) {
       mn = std::min(mn, xr[k]);

@@ -73,11 +73,13 @@ void tile(const Int8Block& b, int64_t m, int64_t g, int64_t k0, int64_t steps, b
     const int8_t* group = b.w + (g + v) * gstride;
     const __m512 w_scale = _mm512_loadu_ps(group + scale_offset(b.Kp));
     const __m512i w_sum = _mm512_loadu_si512(group + row_sum_offset(b.Kp));
-    const __m512 bias = b.bias ? _mm512_loadu_ps(b.bias + (g + v) * kGroupRows) : _mm512_setzero_ps();
+    const __m512 bias = b.bias && !b.accumulate ? _mm512_loadu_ps(b.bias + (g + v) * kGroupRows) : _mm512_setzero_ps();
     unroll<MR>([&](auto r) {
       const __m512i exact = _mm512_sub_epi32(acc[r][v], _mm512_mullo_epi32(_mm512_set1_epi32(b.a_zero[m + r]), w_sum));
       const __m512 s = _mm512_mul_ps(_mm512_set1_ps(b.a_scale[m + r]), w_scale);
-      _mm512_storeu_ps(b.y + (m + r) * b.ldy + (g + v) * kGroupRows, _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), s, bias));
+      float* out = b.y + (m + r) * b.ldy + (g + v) * kGroupRows;
+      const __m512 add = b.accumulate ? _mm512_loadu_ps(out) : bias;
+      _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), s, add));
     });
   });
 }
@@ -121,12 +123,12 @@ void int8_block_vnni(const Int8Block& b) {
   }
 }
 
-void quantize_rows_u8_vnni(const float* x, int64_t rows, int64_t K, int64_t Kp, uint8_t* q, float* scale,
-                           int32_t* zero) {
+void quantize_rows_u8_vnni(const float* x, int64_t ldx, int64_t rows, int64_t K, int64_t Kp, uint8_t* q,
+                           float* scale, int32_t* zero) {
   const int64_t full = K / 16 * 16;
   const auto tail = static_cast<__mmask16>((1u << (K - full)) - 1);
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * K;
+    const float* xr = x + r * ldx;
     uint8_t* qr = q + r * Kp;
     __m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
     for (int64_t k = 0; k < full; k += 16) {
