@@ -99,11 +99,8 @@ class CpuBackend final : public Backend {
       for (int64_t r = r0; r < r1; ++r) {
         const float* xi = x.data<float>() + r * D;
         float* yi = y.data<float>() + r * D;
-        double mean = 0, var = 0;
-        for (int64_t i = 0; i < D; ++i) mean += xi[i];
-        mean /= D;
-        for (int64_t i = 0; i < D; ++i) var += (xi[i] - mean) * (xi[i] - mean);
-        var /= D;
+        double mean, var;
+        cpu::mean_var_f64(xi, D, mean, var);
         const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));
         const float m = static_cast<float>(mean);
         for (int64_t i = 0; i < D; ++i) yi[i] = (xi[i] - m) * inv * wf[i] + bf[i];
