@@ -1,9 +1,10 @@
 // Driver of the int8 attention (attention_int8.h). Keys and values of each (batch, head) are
 // quantised and packed once like weights (core/packed_int8.h): k per key row, v transposed so
 // that each head channel is a "row" with its own scale. Then, per block of query rows, the
-// int8 block kernel (int8_kernels.h) computes the logits, the relative-position terms and
-// P·V, with the softmax in between; the logits of a block (rows x keys f32, under 0.6 MB for
-// 4096 keys) stay in L2 instead of going through memory as one big product would.
+// int8 block kernel (int8_kernels.h) computes the logits and P·V, with the softmax (and SAM's
+// relative-position terms, small fp32 products) in between; the logits of a block (rows x
+// keys f32, under 0.6 MB for 4096 keys) stay in L2 instead of going through memory as one big
+// product would.
 #include "backend/cpu/attention_int8.h"
 
 #include <algorithm>
@@ -26,6 +27,7 @@ constexpr int64_t kQueryBlock = 36;  // query rows per task: 6 register tiles of
 struct Packed {
   std::vector<int8_t> bytes;
   int64_t rows = 0, Kp = 0;  // rows padded to 16
+  int8_t* at(int64_t i) { return bytes.data() + i * rows * (Kp + kRowExtra); }
   const int8_t* at(int64_t i) const { return bytes.data() + i * rows * (Kp + kRowExtra); }
 };
 
@@ -37,7 +39,7 @@ Packed pack_many(int64_t count, int64_t rows, int64_t K, Pack pack) {
   p.Kp = padded_k(K);
   p.bytes.resize(static_cast<size_t>(count * p.rows * (p.Kp + kRowExtra)));
   parallel_for(count, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) pack(i, const_cast<int8_t*>(p.at(i)));
+    for (int64_t i = i0; i < i1; ++i) pack(i, p.at(i));
   });
   return p;
 }
