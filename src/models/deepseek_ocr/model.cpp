@@ -25,8 +25,10 @@ std::unique_ptr<DeepseekOcrModel> DeepseekOcrModel::load(const std::string& dir,
 
 std::string DeepseekOcrModel::encoder_int8_note(const WeightOptions& options) const {
   if (!options.int8_encoder || w_.encoder_int8) return "";
-  return "int8 encoder weights need the CPU backend on a CPU with AVX512-VNNI (" + be_.name() +
-         " here); the vision encoder keeps its stored weights";
+  if (be_.device() == Device::kCPU)
+    return "int8 encoder weights need AVX512-VNNI, which this CPU lacks; the vision encoder keeps its stored "
+           "weights (fp32 products)";
+  return "int8 encoder weights are for the CPU backend; on " + be_.name() + " the vision encoder keeps its stored weights";
 }
 
 }  // namespace folio
