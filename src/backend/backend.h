@@ -34,6 +34,9 @@ struct AttentionSpec {
   // [2*grid_w-1, head_dim], already resized to the grid. Never materialised as [N, N].
   Tensor rel_pos_h, rel_pos_w;
   int grid_h = 0, grid_w = 0;
+  // Run the products in int8 where the backend has a fast int8 product (fast_int8_linear):
+  // the vision encoder's int8 mode. The softmax stays fp32. Ignored by other backends.
+  bool int8 = false;
 };
 
 // One routed expert's SwiGLU weights: down(silu(gate(x)) * up(x)).
@@ -62,8 +65,12 @@ class Backend {
   // Named byte counts of the backend's own memory (e.g. "device_used_peak"), for reports.
   // Empty where the backend keeps none (the CPU's memory is the process's RSS).
   virtual std::vector<std::pair<std::string, int64_t>> memory_stats() { return {}; }
+  // True when linear() with I8Packed weights is faster than with the stored ones here (the
+  // CPU backend on a CPU with AVX512-VNNI). Loaders keep the stored weights otherwise.
+  virtual bool fast_int8_linear() const { return false; }
 
   // y[M,N] = x[M,K] · w[N,K]^T (+ bias[N]). bias may be nullptr.
+  // w of dtype I8Packed (weights/pack_int8.h) is read by the CPU backend only.
   virtual void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) = 0;
   // Per row over the last dim D. weight/bias [D]. y may alias x.
   virtual void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) = 0;

@@ -2,7 +2,8 @@
 // Answers "do CPU and CUDA agree on this (e.g. full-size random) model?": per traced stage
 // rel = max|a-b| / rms(b) (b = the first device, the reference) and cosine, then the greedy
 // tokens each device picks on its own. The devices run one after the other so only one copy
-// of the weights is resident at a time.
+// of the weights is resident at a time. --encoder-weights bf16,int8 with --devices cpu,cpu
+// measures the int8 vision encoder against fp32 on the same page.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
@@ -21,7 +22,7 @@ namespace folio {
 namespace {
 
 struct CompareArgs {
-  std::string model, devices = "cpu,cuda", mode = "base";
+  std::string model, devices = "cpu,cuda", mode = "base", encoder_weights = "bf16,bf16";
   int tokens = 8;
 };
 
@@ -31,10 +32,13 @@ struct DeviceRun {
   double seconds = 0;
 };
 
-DeviceRun run_on(const std::string& device, const CompareArgs& a) {
+DeviceRun run_on(const std::string& device, const std::string& encoder_weights, const CompareArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   auto be = make_backend(device);
-  auto model = DeepseekOcrModel::load(a.model, *be);
+  WeightOptions wo;
+  wo.int8_encoder = encoder_weights == "int8";
+  auto model = DeepseekOcrModel::load(a.model, *be, wo);
+  if (const std::string note = model->encoder_int8_note(wo); !note.empty()) std::fprintf(stderr, "folio: %s\n", note.c_str());
   ViewOptions vo;
   vo.mode = parse_mode(a.mode);
   const PageViews views = make_views(synthetic_page(), vo);
@@ -59,18 +63,28 @@ std::string join(const std::vector<int32_t>& v) {
   return o.str();
 }
 
+std::vector<std::string> split_pair(const std::string& list, const char* option, const char* example) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string d; std::getline(ss, d, ',');) out.push_back(d);
+  if (out.size() != 2) throw invalid_input(std::string(option) + " '" + list + "': give exactly two, e.g. " + example);
+  return out;
+}
+
 int run_compare(const CompareArgs& a) {
-  std::vector<std::string> devs;
-  std::stringstream ss(a.devices);
-  for (std::string d; std::getline(ss, d, ',');) devs.push_back(d);
-  if (devs.size() != 2) throw invalid_input("--devices '" + a.devices + "': give exactly two, e.g. cpu,cuda");
+  const std::vector<std::string> devs = split_pair(a.devices, "--devices", "cpu,cuda");
+  const std::vector<std::string> enc = split_pair(a.encoder_weights, "--encoder-weights", "bf16,int8");
+  for (const std::string& e : enc)
+    if (e != "bf16" && e != "int8") throw invalid_input("--encoder-weights: '" + e + "' is neither bf16 nor int8");
   if (a.tokens < 1) throw invalid_input("--tokens must be at least 1");
   std::vector<DeviceRun> runs;
-  for (const std::string& d : devs) {
-    runs.push_back(run_on(d, a));
-    std::printf("%s: %.1f s (load, encode, prefill, %d greedy steps)\n", d.c_str(), runs.back().seconds, a.tokens);
+  for (int i = 0; i < 2; ++i) {
+    runs.push_back(run_on(devs[i], enc[i], a));
+    std::printf("%s (%s encoder): %.1f s (load, encode, prefill, %d greedy steps)\n", devs[i].c_str(), enc[i].c_str(),
+                runs.back().seconds, a.tokens);
   }
-  std::printf("reference %s, compared %s, mode %s\n", devs[0].c_str(), devs[1].c_str(), a.mode.c_str());
+  std::printf("reference %s (%s encoder), compared %s (%s encoder), mode %s\n", devs[0].c_str(), enc[0].c_str(),
+              devs[1].c_str(), enc[1].c_str(), a.mode.c_str());
   std::printf("%-16s %-12s %-10s %-10s\n", "stage", "elements", "rel_err", "cosine");
   const char* order[] = {"sam_global", "sam_tiles", "clip_global", "clip_tiles", "proj_global", "proj_tiles",
                          "image_embeds", "lm_layer0", "lm_final_norm", "prefill_logits"};
@@ -100,6 +114,8 @@ void add_compare_command(CLI::App& app, CommandAction& action) {
   cmd->add_option("--devices", a->devices, "reference,compared")->capture_default_str();
   cmd->add_option("--mode", a->mode, "view mode of the page")->capture_default_str();
   cmd->add_option("--tokens", a->tokens, "greedy steps compared")->capture_default_str();
+  cmd->add_option("--encoder-weights", a->encoder_weights, "vision encoder weights per run: bf16|int8,bf16|int8")
+      ->capture_default_str();
   cmd->callback([a, &action] { action = [a] { return run_compare(*a); }; });
 }
 

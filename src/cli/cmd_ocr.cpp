@@ -101,6 +101,9 @@ void add_ocr_command(CLI::App& app, CommandAction& action) {
   cmd->add_option("--device", a->engine.device, "cpu | cuda")->capture_default_str();
   cmd->add_option("--tokenizer", a->engine.tokenizer_path, "tokenizer.json to use instead of the model folder's");
   cmd->add_option("--weights", a->engine.weights, "decoder weights: bf16 (as stored) or int8 (CPU, faster decoding)")->capture_default_str();
+  cmd->add_option("--encoder-weights", a->engine.encoder_weights,
+                  "vision encoder weights: bf16 (as stored) or int8 (CPU with AVX512-VNNI, faster encoding)")
+      ->capture_default_str();
   cmd->add_option("--mode", a->mode, "tiny | small | base | large | gundam")->capture_default_str();
   cmd->add_option("--task", a->task, "document | ocr | free | figure | describe | locate | custom")->capture_default_str();
   cmd->add_option("--prompt", a->prompt, "phrase for locate, text for custom");

@@ -46,7 +46,10 @@ class Runner {
     const std::string dir = opt_.golden_dir;
     const json index = read_json_file(dir + "/index.json");
     backend_ = make_backend(opt_.device);
-    model_ = DeepseekOcrModel::load(dir + "/model", *backend_);
+    WeightOptions wo;
+    wo.int8_encoder = opt_.encoder_weights == "int8";
+    model_ = DeepseekOcrModel::load(dir + "/model", *backend_, wo);
+    if (const std::string note = model_->encoder_int8_note(wo); !note.empty()) std::fprintf(stderr, "folio: %s\n", note.c_str());
     check_rules(dir + "/rules.json");
     for (const json& c : index.at("cases")) run_case(dir, c);
     return report_;

@@ -14,6 +14,9 @@ struct ConformanceOptions {
   std::string device = "cpu";
   double max_rel_error = -1;  // <0: 1e-3 on cpu (fp32), 3e-2 on cuda (bf16)
   double min_cosine = 0.999;
+  // "int8": the vision encoder with int8 weights (WeightOptions::int8_encoder), to measure its
+  // accuracy cost stage by stage; expect it outside the fp32 tolerance.
+  std::string encoder_weights = "bf16";
   bool verbose = false;
 };
 

@@ -17,6 +17,7 @@ size_t dtype_size(DType dt) {
     case DType::kI32: return 4;
     case DType::kU8: return 1;
     case DType::kI8: return 1;
+    case DType::kI8Packed: return 1;
   }
   return 1;
 }
@@ -30,6 +31,7 @@ const char* dtype_name(DType dt) {
     case DType::kI32: return "I32";
     case DType::kU8: return "U8";
     case DType::kI8: return "I8";
+    case DType::kI8Packed: return "I8_PACKED";
   }
   return "?";
 }
@@ -143,6 +145,7 @@ Tensor Tensor::to_f32() const {
     case DType::kI32: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data<int32_t>()[i]); break;
     case DType::kU8: for (int64_t i = 0; i < n; ++i) out[i] = data<uint8_t>()[i]; break;
     case DType::kI8: for (int64_t i = 0; i < n; ++i) out[i] = data<int8_t>()[i]; break;
+    case DType::kI8Packed: throw internal_error("to_f32 of a packed int8 weight: its bytes are not values");
   }
   return t;
 }

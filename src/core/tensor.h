@@ -13,7 +13,9 @@
 
 namespace folio {
 
-enum class DType : uint8_t { kF32, kF16, kBF16, kI64, kI32, kU8, kI8 };
+// kI8Packed: a linear weight quantised to int8 and laid out for the CPU's int8 product
+// (core/packed_int8.h); only backend linear() reads it.
+enum class DType : uint8_t { kF32, kF16, kBF16, kI64, kI32, kU8, kI8, kI8Packed };
 enum class Device : uint8_t { kCPU, kCUDA };
 
 size_t dtype_size(DType dt);

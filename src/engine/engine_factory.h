@@ -13,6 +13,7 @@ struct EngineOptions {
   std::string tokenizer_path;    // overrides <model_dir>/tokenizer.json
   std::string device = "cpu";    // cpu | cuda
   std::string weights = "bf16";  // decoder weights: bf16 (as stored) | int8 (CPU only)
+  std::string encoder_weights = "bf16";  // vision encoder: bf16 (as stored) | int8 (CPU with AVX512-VNNI)
   std::string languages = "eng+chi_sim";  // Tesseract languages
   size_t gpu_memory_bytes = 0;   // CUDA budget; 0 = default
 };

@@ -1,6 +1,7 @@
 #include "engine/vlm_engine.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.h"
@@ -29,10 +30,15 @@ VlmEngine::VlmEngine(const EngineOptions& options) : device_(options.device) {
   tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_file(tok));
   if (options.weights != "bf16" && options.weights != "int8")
     throw invalid_input("weights '" + options.weights + "': expected bf16 or int8");
+  if (options.encoder_weights != "bf16" && options.encoder_weights != "int8")
+    throw invalid_input("encoder weights '" + options.encoder_weights + "': expected bf16 or int8");
   WeightOptions wo;
   wo.int8_decoder = options.weights == "int8";
+  wo.int8_encoder = options.encoder_weights == "int8";
   backend_ = make_backend(options.device);
   model_ = DeepseekOcrModel::load(model_dir, *backend_, wo);
+  // Not an error: the page is still read, with the stored (fp32-product) encoder.
+  if (const std::string note = model_->encoder_int8_note(wo); !note.empty()) std::fprintf(stderr, "folio: %s\n", note.c_str());
 }
 
 EngineInfo VlmEngine::info() const {

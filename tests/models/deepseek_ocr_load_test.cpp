@@ -96,3 +96,21 @@ TEST(DeepseekOcrLoad, WrongShapeIsNamedWithBothShapes) {
   EXPECT_NE(msg.find("model.layers.0.mlp.gate_proj.weight"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expected [161, 64]"), std::string::npos) << msg;
 }
+
+TEST(DeepseekOcrLoad, Int8EncoderIsUsedExactlyWhereTheBackendHasAFastInt8Product) {
+  const fs::path dir = fresh_tiny("int8_encoder");
+  auto be = make_backend("cpu");
+  WeightOptions wo;
+  wo.int8_encoder = true;
+  auto m = DeepseekOcrModel::load(dir.string(), *be, wo);
+  EXPECT_EQ(m->encoder_int8(), be->fast_int8_linear());
+  EXPECT_EQ(m->encoder_int8_note(wo).empty(), be->fast_int8_linear()) << m->encoder_int8_note(wo);
+  EXPECT_TRUE(m->encoder_int8_note(WeightOptions{}).empty());
+  // Either way the encoder runs and gives finite embeddings of the same shape.
+  ViewPixels px;
+  px.base_size = 512;
+  px.global.assign(3 * 512 * 512, 0.25f);
+  Tensor embeds = m->encode(px);
+  EXPECT_EQ(embeds.dim(0), 73);
+  for (float v : embeds.to_vector_f32()) ASSERT_TRUE(std::isfinite(v));
+}

@@ -7,7 +7,8 @@
 
 namespace folio::cpu {
 
-// y[M,N] = x[M,K] · w[N,K]^T (+ bias). x, y f32; w f32/bf16/f16, or I8 [N, K+4] (weights/quantize.h).
+// y[M,N] = x[M,K] · w[N,K]^T (+ bias). x, y f32; w f32/bf16/f16, or I8 [N, K+4] (weights/quantize.h),
+// or I8Packed (weights/pack_int8.h, int8_linear.h).
 void linear(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y);
 
 // Few-row product for bf16 weights with AVX-512 (memory bound: reads each weight once).

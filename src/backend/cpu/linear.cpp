@@ -4,6 +4,7 @@
 
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/int8_linear.h"
 #include "core/bf16.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -55,6 +56,7 @@ void gemv_generic(const float* x, int64_t M, int64_t K, const Tensor& w, int64_t
 }  // namespace
 
 void linear(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y) {
+  if (w.dtype() == DType::kI8Packed) return linear_packed_int8(x, M, K, w, bias, y);
   init_blas();
   const int64_t N = w.dim(0);
   const bool int8 = w.dtype() == DType::kI8;

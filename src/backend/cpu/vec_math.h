@@ -79,6 +79,33 @@ inline __m256 x_sigmoid8(__m256 x, float k) {
   return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
+// Mean and (biased) variance of x[0, n) accumulated in double, as the scalar loops
+// `mean += x[i]` / `var += (x[i] - mean)^2` did, but in 4 x 4 double lanes: the compiler may
+// not reorder those sums itself, and the scalar version was 6% of an int8 encoder pass.
+inline void mean_var_f64(const float* x, int64_t n, double& mean, double& var) {
+  __m256d s[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 4; ++l) s[l] = _mm256_add_pd(s[l], _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4 * l)));
+  double lanes[4];
+  _mm256_storeu_pd(lanes, _mm256_add_pd(_mm256_add_pd(s[0], s[1]), _mm256_add_pd(s[2], s[3])));
+  double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < n; ++i) sum += x[i];
+  mean = sum / static_cast<double>(n);
+  const __m256d m = _mm256_set1_pd(mean);
+  for (int l = 0; l < 4; ++l) s[l] = _mm256_setzero_pd();
+  i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 4; ++l) {
+      const __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i + 4 * l)), m);
+      s[l] = _mm256_fmadd_pd(d, d, s[l]);
+    }
+  _mm256_storeu_pd(lanes, _mm256_add_pd(_mm256_add_pd(s[0], s[1]), _mm256_add_pd(s[2], s[3])));
+  double sq = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
+  var = sq / static_cast<double>(n);
+}
+
 // Applies a vector op to v[0, n), scalar tail included.
 template <class Vec, class Scalar>
 inline void map8(float* v, int64_t n, Vec vec, Scalar scalar) {

@@ -35,6 +35,7 @@ Tensor ClipEncoder::forward(const Tensor& sam, int batch, int grid, const Trace&
   spec.heads = heads;
   spec.head_dim = hd;
   spec.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  spec.int8 = w_.int8;
   for (const ClipLayerWeights& lw : w_.layers) {
     Tensor xn = layer_norm_new(be_, x, lw.ln1, cfg_.eps);
     Qkv qkv = project_qkv(be_, xn, lw.qkv);

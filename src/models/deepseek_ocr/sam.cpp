@@ -139,6 +139,7 @@ Tensor SamEncoder::attention(const Tensor& xs, int index, int grid) {
   spec.head_dim = hd;
   spec.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   spec.grid_h = spec.grid_w = grid;
+  spec.int8 = w_.int8;
   // Windowed blocks use their 27-row tables as stored; global blocks resize theirs to the grid.
   const auto& tabs = rel_tables_for(index, grid);
   spec.rel_pos_h = tabs.first;

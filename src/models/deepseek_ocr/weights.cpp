@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "weights/checkpoint.h"
+#include "weights/pack_int8.h"
 #include "weights/quantize.h"
 
 namespace folio {
@@ -23,15 +24,23 @@ class Binder {
   }
   bool int8 = false;
 
+  // A vision-encoder matrix: packed int8 when asked (see WeightOptions) and its row count
+  // fits the packed layout (a multiple of 16; every full-size matrix does), else as stored.
+  Tensor encoder_matrix(const Tensor& w) {
+    if (!pack_encoder || !can_pack_rows_int8(w)) return be_.to_device(w);
+    return be_.to_device(pack_rows_int8(w));
+  }
+  bool pack_encoder = false;
+
   Tensor get(const std::string& name, const Shape& shape) { return be_.to_device(ck_.get(name, shape)); }
   // A convolution kernel [out, in, k, k] viewed as a matrix [out, in*k*k].
   Tensor conv(const std::string& name, int64_t out, int64_t in, int64_t k) {
-    return get(name, {out, in, k, k}).reshape({out, in * k * k});
+    return encoder_matrix(ck_.get(name, {out, in, k, k}).reshape({out, in * k * k}));
   }
   Tensor host(const std::string& name, const Shape& shape) { return ck_.get(name, shape); }
   LinearWeights linear(const std::string& name, int64_t out, int64_t in, bool bias) {
     LinearWeights l;
-    l.w = get(name + ".weight", {out, in});
+    l.w = encoder_matrix(ck_.get(name + ".weight", {out, in}));
     if (bias) l.b = get(name + ".bias", {out});
     return l;
   }
@@ -59,6 +68,10 @@ DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrCon
     throw invalid_input("int8 decoder weights are implemented for the CPU backend only");
   Binder b(ck, backend);
   DeepseekOcrWeights w;
+  // Without a fast int8 product (no AVX512-VNNI, or not the CPU) packed weights would be
+  // slower than fp32: keep the stored ones and report it through encoder_int8.
+  b.pack_encoder = options.int8_encoder && backend.fast_int8_linear();
+  w.encoder_int8 = w.sam.int8 = w.clip.int8 = b.pack_encoder;
 
   const SamConfig& s = cfg.sam;
   const std::string sp = "model.sam_model.";
@@ -107,6 +120,7 @@ DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrCon
   }
 
   w.projector = b.linear("model.projector.layers", cfg.projector_out, cfg.projector_in, true);
+  b.pack_encoder = false;  // the decoder below has its own option
   w.image_newline = b.host("model.image_newline", {cfg.projector_out});
   w.view_separator = b.host("model.view_seperator", {cfg.projector_out});  // sic: the checkpoint's spelling
 

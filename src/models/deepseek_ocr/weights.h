@@ -33,6 +33,7 @@ struct SamWeights {
   Tensor neck0, neck2;        // [neck, width], [neck, neck*9]
   NormWeights neck1, neck3;
   Tensor net2, net3;          // [down1, neck*9], [down2, down1*9]
+  bool int8 = false;          // matrices packed to int8 (WeightOptions::int8_encoder): attention in int8 too
 };
 
 struct ClipLayerWeights {
@@ -45,6 +46,7 @@ struct ClipWeights {
   Tensor position_embedding;  // [g*g+1, width] (host; resized per grid)
   NormWeights pre_norm;
   std::vector<ClipLayerWeights> layers;
+  bool int8 = false;          // as SamWeights::int8
 };
 
 struct DecoderLayerWeights {
@@ -68,6 +70,12 @@ struct WeightOptions {
   // Decoder matrices (attention, dense and expert MLPs, lm_head) quantised to int8 per output
   // row at load (weights/quantize.h): half the bytes per decoded token. CPU backend only.
   bool int8_decoder = false;
+  // Vision-encoder matrices (SAM, CLIP, projector linears and the convolutions run as
+  // products) quantised to int8 per output row and packed for the CPU's int8 product
+  // (weights/pack_int8.h): about 4x the fp32 arithmetic rate, compute-bound there. Honoured
+  // only where the backend says the int8 product is fast (fast_int8_linear); elsewhere the
+  // encoder keeps its stored weights and DeepseekOcrWeights::encoder_int8 says so.
+  bool int8_encoder = false;
 };
 
 struct DeepseekOcrWeights {
@@ -76,6 +84,7 @@ struct DeepseekOcrWeights {
   LinearWeights projector;
   Tensor image_newline, view_separator;  // [hidden]
   DecoderWeights lm;
+  bool encoder_int8 = false;  // whether the vision encoder's matrices were packed to int8
 
   // Binds every tensor by name with its expected shape; throws naming the tensor and file.
   // Tensors go through backend.to_device (a no-op on the CPU).

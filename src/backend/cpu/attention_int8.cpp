@@ -1,0 +1,157 @@
+// Driver of the int8 attention (attention_int8.h). Keys and values of each (batch, head) are
+// quantised and packed once like weights (core/packed_int8.h): k per key row, v transposed so
+// that each head channel is a "row" with its own scale. Then, per block of query rows, the
+// int8 block kernel (int8_kernels.h) computes the logits and P·V, with the softmax (and SAM's
+// relative-position terms, small fp32 products) in between; the logits of a block (rows x
+// keys f32, under 0.6 MB for 4096 keys) stay in L2 instead of going through memory as one big
+// product would.
+#include "backend/cpu/attention_int8.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "backend/cpu/gemm.h"
+#include "backend/cpu/int8_kernels.h"
+#include "core/error.h"
+#include "core/packed_int8.h"
+#include "core/parallel.h"
+
+namespace folio::cpu {
+
+namespace {
+
+using namespace packed_int8;
+
+constexpr int64_t kQueryBlock = 36;  // query rows per task: 6 register tiles of the kernel
+
+struct Packed {
+  std::vector<int8_t> bytes;
+  int64_t rows = 0, Kp = 0;  // rows padded to 16
+  int8_t* at(int64_t i) { return bytes.data() + i * rows * (Kp + kRowExtra); }
+  const int8_t* at(int64_t i) const { return bytes.data() + i * rows * (Kp + kRowExtra); }
+};
+
+// `count` matrices packed one after another by pack(i, destination).
+template <class Pack>
+Packed pack_many(int64_t count, int64_t rows, int64_t K, Pack pack) {
+  Packed p;
+  p.rows = padded_rows(rows);
+  p.Kp = padded_k(K);
+  p.bytes.resize(static_cast<size_t>(count * p.rows * (p.Kp + kRowExtra)));
+  parallel_for(count, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) pack(i, p.at(i));
+  });
+  return p;
+}
+
+// y[rows, groups*16] = a_scale * (codes · wᵀ) for quantised rows against a packed matrix.
+Int8Block block(const uint8_t* a, const float* a_scale, const int32_t* a_zero, int64_t rows, int64_t Kp,
+                const int8_t* w, int64_t w_rows, float* y, int64_t ldy, int32_t* scratch) {
+  Int8Block b;
+  b.a = a;
+  b.a_scale = a_scale;
+  b.a_zero = a_zero;
+  b.rows = rows;
+  b.Kp = Kp;
+  b.w = w;
+  b.groups = w_rows / kGroupRows;
+  b.y = y;
+  b.ldy = ldy;
+  b.scratch = scratch;
+  return b;
+}
+
+}  // namespace
+
+void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
+  init_blas();
+  const int64_t B = q.dim(0), Nq = q.dim(1), Nk = k.dim(1);
+  const int64_t H = spec.heads, D = spec.head_dim, stride = H * D;
+  if (q.dim(2) != stride || k.dim(2) != stride || v.dim(2) != stride || k.dim(0) != B || v.dim(1) != Nk ||
+      D % kGroupRows != 0)
+    throw internal_error("attention_int8: q " + shape_str(q.shape()) + " k " + shape_str(k.shape()) + " v " +
+                         shape_str(v.shape()) + " do not fit heads=" + std::to_string(H) + " x " + std::to_string(D));
+  const bool rel = spec.rel_pos_h.defined() && spec.rel_pos_h.numel() > 0;
+  const int64_t gh = spec.grid_h, gw = spec.grid_w;
+  if (rel && (gh * gw != Nk || Nq != Nk || spec.rel_pos_h.dim(0) != 2 * gh - 1 ||
+              spec.rel_pos_w.dim(0) != 2 * gw - 1 || spec.rel_pos_h.dim(1) != D))
+    throw internal_error("attention_int8: relative-position tables do not fit the grid");
+
+  const float* Q = q.data<float>();
+  const float* K = k.data<float>();
+  const float* V = v.data<float>();
+  float* O = out.data<float>();
+
+  // Keys [Nk, D] per (batch, head) as packed rows; values as packed columns ([D, Nk]), so
+  // P·V is codes x "weight" with one scale per head channel.
+  auto head = [&](const float* base, int64_t i) { return base + (i / H) * Nk * stride + (i % H) * D; };
+  const Packed keys = pack_many(B * H, Nk, D, [&](int64_t i, int8_t* dst) { pack_rows_vnni(head(K, i), Nk, D, stride, dst); });
+  const Packed values = pack_many(B * H, D, Nk, [&](int64_t i, int8_t* dst) { pack_cols_vnni(head(V, i), Nk, D, stride, dst); });
+  // SAM's relative-position terms q·R stay fp32 products (a sixteenth of the q·kᵀ work at
+  // 4096 keys): in int8 they doubled the attention's error in the unit test, since they are
+  // unscaled and as large as the logits.
+  std::vector<float> tab_h, tab_w;
+  if (rel) {
+    tab_h = spec.rel_pos_h.to_vector_f32();
+    tab_w = spec.rel_pos_w.to_vector_f32();
+  }
+
+  const int64_t Dp = padded_k(D), Nk16 = padded_rows(Nk), Nk4 = padded_k(Nk);
+  const int64_t qblocks = (Nq + kQueryBlock - 1) / kQueryBlock;
+  const int64_t offset = Nk - Nq;  // causal: query i is at absolute position i + offset
+  parallel_for(B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
+    constexpr int64_t R = kQueryBlock;
+    thread_local std::vector<uint8_t> codes, hi, lo;
+    thread_local std::vector<float> logits, ph, pw, rows_h, cols_w;
+    thread_local std::vector<int32_t> scratch;
+    codes.resize(R * Dp);
+    hi.resize(R * Nk4);
+    lo.resize(R * Nk4);
+    logits.resize(R * Nk16);
+    scratch.resize(R * 4 * kGroupRows);
+    if (rel) {
+      ph.resize(R * (2 * gh - 1));
+      pw.resize(R * (2 * gw - 1));
+      rows_h.resize(gh);
+      cols_w.resize(gw);
+    }
+    float q_scale[R], logit_scale[R], hi_scale[R], lo_scale[R];
+    int32_t q_zero[R], no_zero[R] = {};
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t bh = t / qblocks, b = bh / H, h = bh % H;
+      const int64_t i0 = (t % qblocks) * R, rows = std::min(R, Nq - i0);
+      const float* qp = Q + (b * Nq + i0) * stride + h * D;
+      quantize_rows_u8_vnni(qp, stride, rows, D, Dp, codes.data(), q_scale, q_zero);
+      for (int64_t r = 0; r < rows; ++r) logit_scale[r] = q_scale[r] * spec.scale;
+      int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, keys.at(bh), keys.rows, logits.data(), Nk16,
+                            scratch.data()));
+      if (rel) {  // unscaled q, as in SAM
+        sgemm(true, rows, 2 * gh - 1, D, 1.0f, qp, stride, tab_h.data(), D, 0.0f, ph.data(), 2 * gh - 1);
+        sgemm(true, rows, 2 * gw - 1, D, 1.0f, qp, stride, tab_w.data(), D, 0.0f, pw.data(), 2 * gw - 1);
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t i = i0 + r;
+        const int64_t visible = spec.causal ? std::min(Nk, i + offset + 1) : Nk;
+        if (rel) {
+          // Key (ky, kx) of query (yi, xi) reads table rows yi - ky + gh - 1 and xi - kx + gw - 1.
+          const int64_t yi = i / gw, xi = i % gw;
+          for (int64_t ky = 0; ky < gh; ++ky) rows_h[ky] = ph[r * (2 * gh - 1) + yi - ky + gh - 1];
+          for (int64_t kx = 0; kx < gw; ++kx) cols_w[kx] = pw[r * (2 * gw - 1) + xi - kx + gw - 1];
+        }
+        const int64_t sum = softmax_codes_vnni(logits.data() + r * Nk16, Nk, visible, rel ? rows_h.data() : nullptr,
+                                               rel ? cols_w.data() : nullptr, gw, hi.data() + r * Nk4,
+                                               lo.data() + r * Nk4, Nk4);
+        hi_scale[r] = 256.0f / static_cast<float>(sum);
+        lo_scale[r] = 1.0f / static_cast<float>(sum);
+      }
+      // out = (256 * hi·v + lo·v) / Σ codes, v's per-channel scale applied by the kernel.
+      float* op = O + (b * Nq + i0) * stride + h * D;
+      int8_block_vnni(block(hi.data(), hi_scale, no_zero, rows, Nk4, values.at(bh), values.rows, op, stride, scratch.data()));
+      Int8Block low = block(lo.data(), lo_scale, no_zero, rows, Nk4, values.at(bh), values.rows, op, stride, scratch.data());
+      low.accumulate = true;
+      int8_block_vnni(low);
+    }
+  });
+}
+
+}  // namespace folio::cpu

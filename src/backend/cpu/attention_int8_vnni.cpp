@@ -1,0 +1,102 @@
+// The softmax step of the int8 attention (attention_int8.cpp), in AVX-512: one query row's
+// logits become 16-bit probability codes, split into two byte planes so that P·V runs as two
+// u8 x s8 products (vpdpbusd). Compiled with the VNNI flags (src/CMakeLists.txt) and called
+// only after have_avx512_vnni().
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "backend/cpu/attention_int8.h"
+
+namespace folio::cpu {
+
+namespace {
+
+inline __mmask16 first_n(int64_t n) {
+  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << n) - 1);
+}
+
+// 65535 * 2^t for t <= 0, as 16 int32 codes rounded half to even: t = n + f with n an integer
+// and |f| <= 1/2, 2^f by its degree-6 Taylor polynomial in f·ln2 (relative error < 2e-7,
+// far below the code's 1/65535 step) with the 65535 folded into the coefficients, and 2^n
+// added to the exponent bits. t is clamped at -40, where the code is 0 anyway.
+inline __m512i exp2_codes(__m512 t) {
+  t = _mm512_max_ps(t, _mm512_set1_ps(-40.0f));
+  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_sub_ps(t, n);
+  __m512 p = _mm512_set1_ps(65535.0f * 1.5403530393381608e-4f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 1.3333558146428443e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 9.6181291076284772e-3f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 5.5504108664821580e-2f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 2.4022650695910071e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 6.9314718055994531e-1f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f));
+  const __m512i bits = _mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_cvtps_epi32(n), 23));
+  return _mm512_cvtps_epi32(_mm512_castsi512_ps(bits));
+}
+
+}  // namespace
+
+int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* rel_rows, const float* rel_cols,
+                           int64_t grid_w, uint8_t* hi, uint8_t* lo, int64_t n_pad) {
+  // Pass 1: the relative-position terms (key j = ky * grid_w + kx gets rel_rows[ky] +
+  // rel_cols[kx]) and the maximum over the visible keys.
+  __m512 mx = _mm512_set1_ps(-INFINITY);
+  if (rel_rows) {
+    for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
+      const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
+      for (int64_t kx = 0; kx < grid_w; kx += 16) {
+        const __mmask16 m = first_n(grid_w - kx), vis = m & first_n(visible - y0 - kx);
+        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, s + y0 + kx), _mm512_add_ps(rh, _mm512_maskz_loadu_ps(m, rel_cols + kx)));
+        _mm512_mask_storeu_ps(s + y0 + kx, m, v);
+        mx = _mm512_mask_max_ps(mx, vis, mx, v);
+      }
+    }
+  } else {
+    for (int64_t j = 0; j < visible; j += 16) {
+      const __mmask16 m = first_n(visible - j);
+      mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, s + j));
+    }
+  }
+  // Pass 2: code = round(65535 * exp(s - max)) = 65535 * 2^((s - max) * log2 e). The largest
+  // key gets 65535, a key 11 nats below it still 1; the high and low bytes of the codes feed
+  // the two P·V passes.
+  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+  const __m512 shift = _mm512_set1_ps(-_mm512_reduce_max_ps(mx) * 1.44269504088896341f);
+  __m512i sum = _mm512_setzero_si512();
+  int64_t j = 0;
+  if (visible == n) {
+    // 64 keys at a time, stored with two saturating packs and one dword permute per plane
+    // instead of eight narrowing stores.
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i low_byte = _mm512_set1_epi16(255);
+    for (; j + 64 <= n; j += 64) {
+      __m512i c[4];
+      for (int i = 0; i < 4; ++i) {
+        c[i] = exp2_codes(_mm512_fmadd_ps(_mm512_loadu_ps(s + j + 16 * i), log2e, shift));
+        sum = _mm512_add_epi32(sum, c[i]);
+      }
+      // packus_epi32 keeps 128-bit lanes: word order (lane L) c0[4L..4L+3] c1[4L..4L+3]; the
+      // byte pack then gives c0 c1 c2 c3 quads per lane, which `order` puts back in key order.
+      const __m512i w01 = _mm512_packus_epi32(c[0], c[1]), w23 = _mm512_packus_epi32(c[2], c[3]);
+      const __m512i h = _mm512_packus_epi16(_mm512_srli_epi16(w01, 8), _mm512_srli_epi16(w23, 8));
+      const __m512i l = _mm512_packus_epi16(_mm512_and_si512(w01, low_byte), _mm512_and_si512(w23, low_byte));
+      _mm512_storeu_si512(hi + j, _mm512_permutexvar_epi32(order, h));
+      _mm512_storeu_si512(lo + j, _mm512_permutexvar_epi32(order, l));
+    }
+  }
+  for (; j < n_pad; j += 16) {
+    const __mmask16 m = first_n(visible - j);
+    const __m512i code = _mm512_maskz_mov_epi32(m, exp2_codes(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, s + j), log2e, shift)));
+    sum = _mm512_add_epi32(sum, code);
+    const __mmask16 store = first_n(n_pad - j);
+    _mm512_mask_cvtepi32_storeu_epi8(hi + j, store, _mm512_srli_epi32(code, 8));
+    _mm512_mask_cvtepi32_storeu_epi8(lo + j, store, _mm512_and_si512(code, _mm512_set1_epi32(255)));
+  }
+  // At most 65535 per key and 16 lanes: 64-bit reduction so long rows cannot overflow.
+  const __m512i lo_half = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(sum));
+  const __m512i hi_half = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(sum, 1));
+  return _mm512_reduce_add_epi64(_mm512_add_epi64(lo_half, hi_half));
+}
+
+}  // namespace folio::cpu

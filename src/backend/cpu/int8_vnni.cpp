@@ -1,0 +1,161 @@
+// The int8 product's kernels for AVX512-VNNI. Compiled with -mavx512vnni (src/CMakeLists.txt)
+// and only called after have_avx512_vnni(), so the binary still runs on older CPUs.
+//
+// Register tile: 6 activation rows x 64 output columns (4 groups of 16) = 24 zmm accumulators
+// of the 32, plus 4 weight vectors and 1 broadcast. Per 4 k: 4 weight loads and 6 broadcasts
+// feed 24 vpdpbusd (each 16 columns x 4 u8·s8 products into int32 lanes; no intermediate
+// saturation, unlike vpmaddubsw). K runs in blocks so that the 64-column weight panel of a
+// block (64 x 512 bytes) stays in L1 while every row tile of the block passes over it.
+#include <immintrin.h>
+
+#include <cstring>
+#include <utility>
+
+#include "backend/cpu/int8_kernels.h"
+#include "core/packed_int8.h"
+
+namespace folio::cpu {
+
+namespace {
+
+using namespace packed_int8;
+
+constexpr int kMR = 6;
+constexpr int kNV = 4;
+constexpr int64_t kKBlock = 512;
+
+// Calls f(integral_constant<0>) ... f(integral_constant<N-1>). The tile's loops over rows and
+// groups go through this rather than `for`, so every accumulator index is a constant when
+// GCC decides where the accumulators live: with plain loops GCC 12 keeps the 6 x 4 array in
+// memory (a store per vpdpbusd, measured 3x slower); with constants all 24 stay in registers.
+template <class F, int... I>
+inline __attribute__((always_inline)) void unroll_seq(F&& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, class F>
+inline __attribute__((always_inline)) void unroll(F&& f) {
+  unroll_seq(f, std::make_integer_sequence<int, N>{});
+}
+
+// Rows [m, m+MR) x groups [g, g+NV) of the block over k in [k0, k0 + 4*steps).
+// first: start from zero (else from scratch); last: rescale into y (else park in scratch).
+template <int MR, int NV>
+void tile(const Int8Block& b, int64_t m, int64_t g, int64_t k0, int64_t steps, bool first, bool last) {
+  const int64_t gstride = group_bytes(b.Kp), lda = b.Kp;
+  const uint8_t* a = b.a + m * lda + k0;
+  const int8_t* w = b.w + g * gstride + k0 * kGroupRows;
+  int32_t* park = b.scratch + m * kNV * kGroupRows;
+  __m512i acc[MR][NV];
+  unroll<MR>([&](auto r) {
+    unroll<NV>([&](auto v) {
+      acc[r][v] = first ? _mm512_setzero_si512() : _mm512_loadu_si512(park + (r * kNV + v) * kGroupRows);
+    });
+  });
+  for (int64_t s = 0; s < steps; ++s) {
+    __m512i wv[NV];
+    unroll<NV>([&](auto v) { wv[v] = _mm512_loadu_si512(w + v * gstride + s * kGroupRows * kKStep); });
+    unroll<MR>([&](auto r) {
+      int32_t four;
+      std::memcpy(&four, a + r * lda + s * kKStep, 4);
+      const __m512i av = _mm512_set1_epi32(four);
+      unroll<NV>([&](auto v) { acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], av, wv[v]); });
+    });
+  }
+  if (!last) {
+    unroll<MR>([&](auto r) {
+      unroll<NV>([&](auto v) { _mm512_storeu_si512(park + (r * kNV + v) * kGroupRows, acc[r][v]); });
+    });
+    return;
+  }
+  // y = a_scale * w_scale * (Σ code·q - a_zero * Σq) + bias: the zero point's share of the
+  // sum is a_zero times the row sum of the weight codes, stored with the weight.
+  unroll<NV>([&](auto v) {
+    const int8_t* group = b.w + (g + v) * gstride;
+    const __m512 w_scale = _mm512_loadu_ps(group + scale_offset(b.Kp));
+    const __m512i w_sum = _mm512_loadu_si512(group + row_sum_offset(b.Kp));
+    const __m512 bias = b.bias && !b.accumulate ? _mm512_loadu_ps(b.bias + (g + v) * kGroupRows) : _mm512_setzero_ps();
+    unroll<MR>([&](auto r) {
+      const __m512i exact = _mm512_sub_epi32(acc[r][v], _mm512_mullo_epi32(_mm512_set1_epi32(b.a_zero[m + r]), w_sum));
+      const __m512 s = _mm512_mul_ps(_mm512_set1_ps(b.a_scale[m + r]), w_scale);
+      float* out = b.y + (m + r) * b.ldy + (g + v) * kGroupRows;
+      const __m512 add = b.accumulate ? _mm512_loadu_ps(out) : bias;
+      _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), s, add));
+    });
+  });
+}
+
+using TileFn = void (*)(const Int8Block&, int64_t, int64_t, int64_t, int64_t, bool, bool);
+
+template <int NV>
+TileFn tile_for_rows(int rows) {
+  switch (rows) {
+    case 6: return tile<6, NV>;
+    case 5: return tile<5, NV>;
+    case 4: return tile<4, NV>;
+    case 3: return tile<3, NV>;
+    case 2: return tile<2, NV>;
+    default: return tile<1, NV>;
+  }
+}
+
+TileFn tile_for(int rows, int groups) {
+  switch (groups) {
+    case 4: return tile_for_rows<4>(rows);
+    case 3: return tile_for_rows<3>(rows);
+    case 2: return tile_for_rows<2>(rows);
+    default: return tile_for_rows<1>(rows);
+  }
+}
+
+}  // namespace
+
+void int8_block_vnni(const Int8Block& b) {
+  for (int64_t g = 0; g < b.groups; g += kNV) {
+    const int nv = static_cast<int>(std::min<int64_t>(kNV, b.groups - g));
+    for (int64_t k0 = 0; k0 < b.Kp; k0 += kKBlock) {
+      const int64_t kb = std::min(kKBlock, b.Kp - k0);
+      const bool first = k0 == 0, last = k0 + kb == b.Kp;
+      for (int64_t m = 0; m < b.rows; m += kMR) {
+        const int mr = static_cast<int>(std::min<int64_t>(kMR, b.rows - m));
+        tile_for(mr, nv)(b, m, g, k0, kb / kKStep, first, last);
+      }
+    }
+  }
+}
+
+void quantize_rows_u8_vnni(const float* x, int64_t ldx, int64_t rows, int64_t K, int64_t Kp, uint8_t* q,
+                           float* scale, int32_t* zero) {
+  const int64_t full = K / 16 * 16;
+  const auto tail = static_cast<__mmask16>((1u << (K - full)) - 1);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * ldx;
+    uint8_t* qr = q + r * Kp;
+    __m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
+    for (int64_t k = 0; k < full; k += 16) {
+      const __m512 v = _mm512_loadu_ps(xr + k);
+      mn = _mm512_min_ps(mn, v);
+      mx = _mm512_max_ps(mx, v);
+    }
+    if (tail) {
+      const __m512 v = _mm512_maskz_loadu_ps(tail, xr + full);
+      mn = _mm512_mask_min_ps(mn, tail, mn, v);
+      mx = _mm512_mask_max_ps(mx, tail, mx, v);
+    }
+    const U8RowParams p = u8_row_params(_mm512_reduce_min_ps(mn), _mm512_reduce_max_ps(mx));
+    scale[r] = p.scale;
+    zero[r] = p.zero;
+    const __m512 inv = _mm512_set1_ps(p.inv);
+    const __m512i z = _mm512_set1_epi32(p.zero), lo = _mm512_setzero_si512(), hi = _mm512_set1_epi32(255);
+    // cvtps_epi32 rounds half to even under the default MXCSR, like nearbyint in the portable copy.
+    auto codes = [&](__m512 v) {
+      const __m512i c = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), z);
+      return _mm512_min_epi32(_mm512_max_epi32(c, lo), hi);
+    };
+    for (int64_t k = 0; k < full; k += 16)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(qr + k), _mm512_cvtepi32_epi8(codes(_mm512_loadu_ps(xr + k))));
+    if (tail) _mm512_mask_cvtepi32_storeu_epi8(qr + full, tail, codes(_mm512_maskz_loadu_ps(tail, xr + full)));
+    for (int64_t k = K; k < Kp; ++k) qr[k] = static_cast<uint8_t>(p.zero);
+  }
+}
+
+}  // namespace folio::cpu
