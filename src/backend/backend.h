@@ -50,6 +50,11 @@ class Backend {
   virtual std::string name() const = 0;
   virtual Device device() const = 0;
   virtual DType act_dtype() const = 0;
+  // The dtype of residual streams (the decoder's hidden state, SAM's and CLIP's token rows):
+  // what every block adds its output to. Kept in fp32 where activations are bf16, because a
+  // bf16 sum rounds the large residual elements on every layer and the error accumulates.
+  // add, layer_norm and rms_norm accept it mixed with act_dtype().
+  virtual DType residual_dtype() const { return act_dtype(); }
 
   // Memory. empty() on the device; to_device() of a host tensor (weights); to_host() copy.
   virtual Tensor empty(const Shape& shape, DType dt) = 0;

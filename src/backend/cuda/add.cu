@@ -6,10 +6,12 @@
 namespace folio::cuda {
 namespace {
 
-template <class T>
-__global__ void add_kernel(const T* a, const T* b, T* y, int64_t n) {
+// a, b and y may each be bf16 or f32: residual streams are kept in fp32 while the branches
+// that are added to them come out of bf16 products.
+template <class A, class B, class Y>
+__global__ void add_kernel(const A* a, const B* b, Y* y, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    y[i] = from_f32<T>(to_f32(a[i]) + to_f32(b[i]));
+    y[i] = from_f32<Y>(to_f32(a[i]) + to_f32(b[i]));
 }
 
 // x[i] += p[i % period] with p of any float dtype.
@@ -38,13 +40,18 @@ void add(CudaContext& ctx, const Tensor& a, const Tensor& b, Tensor& y) {
   require_device(b, op, "b");
   require_device(y, op, "y");
   const std::string shapes = describe("a", a) + ", " + describe("b", b) + ", " + describe("y", y);
-  require(a.numel() == b.numel() && a.numel() == y.numel() && a.dtype() == b.dtype() && a.dtype() == y.dtype(), op,
-          "shapes or dtypes differ: " + shapes);
+  require(a.numel() == b.numel() && a.numel() == y.numel(), op, "sizes differ: " + shapes);
   const int64_t n = a.numel();
   if (n == 0) return;
-  dispatch_act(a, op, "a", [&](auto tag) {
-    using T = decltype(tag);
-    add_kernel<T><<<grid_for(n, 256), 256, 0, ctx.stream()>>>(a.data<T>(), b.data<T>(), y.data<T>(), n);
+  dispatch_act(a, op, "a", [&](auto atag) {
+    dispatch_act(b, op, "b", [&](auto btag) {
+      dispatch_act(y, op, "y", [&](auto ytag) {
+        using A = decltype(atag);
+        using B = decltype(btag);
+        using Y = decltype(ytag);
+        add_kernel<A, B, Y><<<grid_for(n, 256), 256, 0, ctx.stream()>>>(a.data<A>(), b.data<B>(), y.data<Y>(), n);
+      });
+    });
   });
   check_launch(op, shapes);
 }

@@ -19,6 +19,7 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda"; }
   Device device() const override { return Device::kCUDA; }
   DType act_dtype() const override { return DType::kBF16; }
+  DType residual_dtype() const override { return DType::kF32; }
 
   Tensor empty(const Shape& shape, DType dt) override { return ctx_->alloc_tensor(shape, dt, "empty"); }
 

@@ -25,7 +25,7 @@ Tensor ClipEncoder::forward(const Tensor& sam, int batch, int grid, const Trace&
     idx.push_back(-1);
     for (int64_t i = 0; i < tokens - 1; ++i) idx.push_back(static_cast<int32_t>(b * (tokens - 1) + i));
   }
-  Tensor x = be_.empty({batch, tokens, C}, be_.act_dtype());
+  Tensor x = be_.empty({batch, tokens, C}, be_.residual_dtype());
   be_.gather_rows(sam, idx, x);
   be_.add_broadcast(x, pos_for(grid));
   be_.layer_norm(x, w_.pre_norm.w, w_.pre_norm.b, cfg_.eps, x);

@@ -33,7 +33,7 @@ Tensor Decoder::embed(const std::vector<int32_t>& ids, const Tensor* image_embed
   if (image_embeds && next_image != image_embeds->dim(0))
     throw invalid_input("the prompt has " + std::to_string(next_image) + " image placeholders but the image block has " +
                         std::to_string(image_embeds->dim(0)) + " rows");
-  Tensor h = be_.empty({T, cfg_.hidden}, be_.act_dtype());
+  Tensor h = be_.empty({T, cfg_.hidden}, be_.residual_dtype());
   be_.gather_rows(w_.embed_tokens, text_idx, h);
   if (image_embeds && next_image > 0) {
     Tensor img = be_.empty({T, cfg_.hidden}, be_.act_dtype());
@@ -95,8 +95,14 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_o
   }
   // Router in fp32 (§3.7): logits, softmax over all experts, top-k, weights as they are.
   const int64_t T = h.dim(0);
-  Tensor xf = be_.empty(xn.shape(), DType::kF32);
-  be_.cast_f32(xn, xf);
+  // The router reads the normalised rows in fp32, computed from the fp32 residual where the
+  // activations are bf16: a near-tie between experts must not be decided by xn's rounding.
+  Tensor xf = xn;
+  if (xn.dtype() != DType::kF32) {
+    xf = be_.empty(xn.shape(), DType::kF32);
+    if (h.dtype() == DType::kF32) be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xf);
+    else be_.cast_f32(xn, xf);
+  }
   Tensor logits = be_.empty({T, cfg_.experts}, DType::kF32);
   be_.linear(xf, lw.router, nullptr, logits);
   Tensor routed = be_.empty(h.shape(), be_.act_dtype());
@@ -141,13 +147,16 @@ std::vector<float> Decoder::forward(KvCache& cache, const std::vector<int32_t>& 
   cache.length = start + T;
   Tensor last = h.rows(T - 1, T);
   if (t) {
-    Tensor all = be_.empty(h.shape(), be_.act_dtype());
+    Tensor all = be_.empty(h.shape(), be_.residual_dtype());
     be_.rms_norm(h, w_.norm.w, cfg_.rms_eps, all);
     trace(t, "lm_final_norm", all);
   }
   Tensor normed = be_.empty(last.shape(), be_.act_dtype());
   be_.rms_norm(last, w_.norm.w, cfg_.rms_eps, normed);
-  Tensor logits = linear_new(be_, normed, w_.lm_head, nullptr);
+  // Logits straight to fp32 (the product accumulates in fp32): greedy choices between close
+  // candidates must not be decided by a bf16 rounding of the logits.
+  Tensor logits = be_.empty({1, cfg_.vocab}, DType::kF32);
+  be_.linear(normed, w_.lm_head, nullptr, logits);
   Tensor host = be_.download_f32(logits);
   return std::vector<float>(host.data<float>(), host.data<float>() + host.numel());
 }

@@ -53,7 +53,7 @@ void Decoder::decode_step(PagedKvCache& cache, DecodeBatch& b) {
   if (B == 0) throw internal_error("decode_step: empty batch");
   if (b.logits.dtype() != DType::kF32 || b.logits.numel() != B * cfg_.vocab)
     throw internal_error("decode_step: logits must be F32 [" + std::to_string(B) + ", vocab]");
-  Tensor h = be_.empty({B, cfg_.hidden}, be_.act_dtype());
+  Tensor h = be_.empty({B, cfg_.hidden}, be_.residual_dtype());
   be_.gather_rows_dev(w_.embed_tokens, b.tokens, h);
   for (int l = 0; l < cfg_.layers; ++l) {
     paged_attention_block(h, w_.layers[l], cache, l, b);

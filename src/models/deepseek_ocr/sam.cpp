@@ -79,7 +79,7 @@ Tensor SamEncoder::forward(const std::vector<float>& pixels, int batch, int size
             for (int kx = 0; kx < P; ++kx)
               dst[(c * P + ky) * P + kx] = pixels[((int64_t(b) * 3 + c) * size + gy * P + ky) * size + gx * P + kx];
       }
-  Tensor x = linear_new(be_, be_.upload_f32(patches), w_.patch_embed);  // [B*G*G, C]
+  Tensor x = to_residual(be_, linear_new(be_, be_.upload_f32(patches), w_.patch_embed));  // [B*G*G, C]
   x = x.reshape({batch, int64_t(G) * G, C});
   be_.add_broadcast(x, pos_for(G));
   x = x.reshape({int64_t(batch) * G * G, C});
@@ -119,7 +119,7 @@ Tensor SamEncoder::block(const Tensor& x, int index, int batch, int grid) {
     attn = be_.empty({int64_t(batch) * grid * grid, cfg_.width}, be_.act_dtype());
     be_.gather_rows(wa.reshape({-1, cfg_.width}), window_merge_index(batch, grid, win), attn);
   }
-  Tensor h = be_.empty(x.shape(), be_.act_dtype());
+  Tensor h = be_.empty(x.shape(), be_.residual_dtype());
   be_.add(x, attn.reshape(x.shape()), h);
   Tensor hn = layer_norm_new(be_, h, bw.norm2, cfg_.eps);
   Tensor m = linear_new(be_, hn, bw.lin1);

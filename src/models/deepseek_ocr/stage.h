@@ -35,6 +35,15 @@ struct Qkv {
 };
 Qkv project_qkv(Backend& be, const Tensor& x, const LinearWeights& qkv);
 
+// x as a residual-stream tensor (Backend::residual_dtype()): x itself when it already is one,
+// else an fp32 copy (the residual dtype is F32 whenever it differs from the activations').
+inline Tensor to_residual(Backend& be, const Tensor& x) {
+  if (x.dtype() == be.residual_dtype()) return x;
+  Tensor r = be.empty(x.shape(), be.residual_dtype());
+  be.cast_f32(x, r);
+  return r;
+}
+
 inline Tensor layer_norm_new(Backend& be, const Tensor& x, const NormWeights& n, float eps) {
   Tensor y = be.empty(x.shape(), be.act_dtype());
   be.layer_norm(x, n.w, n.b, eps, y);
