@@ -57,7 +57,14 @@ class Runner {
 
  private:
   void add(const std::string& case_name, const std::string& stage, const StageError& c, const std::string& detail = "") {
-    ConformanceRow r{case_name, stage, detail, c.rel, c.cosine, c.rel <= tol_ && c.cosine >= opt_.min_cosine};
+    const bool pass = c.rel <= tol_ && c.cosine >= opt_.min_cosine;
+    std::string d = detail;
+    if (!pass && std::isfinite(c.rel)) {  // where it fails: the flat index, row-major as stored
+      char where[128];
+      std::snprintf(where, sizeof where, "worst element #%zu: got %.5g, want %.5g", c.worst, c.worst_got, c.worst_want);
+      d += (d.empty() ? "" : "; ") + std::string(where);
+    }
+    ConformanceRow r{case_name, stage, d, c.rel, c.cosine, pass};
     report_.rows.push_back(r);
   }
   void add_exact(const std::string& case_name, const std::string& stage, bool ok, const std::string& detail) {
@@ -176,26 +183,52 @@ class Runner {
         add(name, "prefill_logits", stage_error(logits, want("prefill_logits")));
       }
       const Tensor wt = golden->get(prefix + "tokens");
+      const std::vector<float> top_logits = want(prefix + "top_logits");
+      const Tensor top_ids = golden->get(prefix + "top_ids");
+      const int64_t k = top_ids.dim(-1);
       std::vector<int32_t> generated;
       int matched = 0;
       bool diverged = false;
+      std::string tie_note;
       for (int64_t step = 0; step < wt.numel(); ++step) {
         if (ngram) {
           for (int32_t b : banned_next(generated, 3, 12, {128821, 128822})) logits[b] = -INFINITY;
         }
         const int32_t tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
         const int32_t expect = static_cast<int32_t>(wt.data<int64_t>()[step]);
+        if (!diverged && tok != expect && !strict_tokens()) {
+          // The README's bf16 rule: a step must match when its margin (golden top-1 minus top-2)
+          // exceeds our own error there; at the first near-tie comparing may stop. Our error is
+          // the largest logit difference over the golden top-k ids, and a pair of logits can
+          // close the margin by twice that.
+          double err = 0;
+          for (int64_t j = 0; j < k; ++j) {
+            const float g = top_logits[step * k + j], o = logits[top_ids.data<int64_t>()[step * k + j]];
+            if (std::isfinite(g) && std::isfinite(o)) err = std::max(err, std::fabs(double(o) - g));
+          }
+          const double margin = double(top_logits[step * k]) - top_logits[step * k + 1];
+          if (margin <= 2 * err) {
+            char note[160];
+            std::snprintf(note, sizeof note, "; step %lld is a near-tie (margin %.4g <= 2 x logit error %.4g): not compared further",
+                          static_cast<long long>(step), margin, err);
+            tie_note = note;
+            break;
+          }
+        }
         if (!diverged && tok == expect) ++matched;
         if (tok != expect) diverged = true;
         // Follow the golden path so one near-tie does not cascade into every later step.
         generated.push_back(expect);
         if (step + 1 < wt.numel()) logits = model_->forward(cache, {expect}, nullptr);
       }
-      add_exact(name, prefix + "tokens", matched == wt.numel(),
-                std::to_string(matched) + "/" + std::to_string(wt.numel()) + " tokens match");
+      add_exact(name, prefix + "tokens", !diverged && (matched == wt.numel() || !tie_note.empty()),
+                std::to_string(matched) + "/" + std::to_string(wt.numel()) + " tokens match" + tie_note);
     }
     (void)cfg;
   }
+
+  // fp32 compute must reproduce every greedy token; bf16 devices follow the README's margin rule.
+  bool strict_tokens() const { return opt_.device == "cpu"; }
 
   static int pixel_diff(const Image& a, const Image& b) {
     if (a.width != b.width || a.height != b.height) return 255;

@@ -10,7 +10,13 @@ StageError stage_error(const std::vector<float>& got, const std::vector<float>& 
   if (got.size() != want.size()) return {INFINITY, 0.0};
   double max_diff = 0, dot = 0, gg = 0, ww = 0;
   for (size_t i = 0; i < got.size(); ++i) {
-    max_diff = std::max(max_diff, std::fabs(static_cast<double>(got[i]) - want[i]));
+    const double d = std::fabs(static_cast<double>(got[i]) - want[i]);
+    if (d > max_diff) {
+      max_diff = d;
+      e.worst = i;
+      e.worst_got = got[i];
+      e.worst_want = want[i];
+    }
     dot += static_cast<double>(got[i]) * want[i];
     gg += static_cast<double>(got[i]) * got[i];
     ww += static_cast<double>(want[i]) * want[i];
