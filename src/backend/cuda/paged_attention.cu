@@ -2,10 +2,14 @@
 //
 // Block (head, row, split): the row's keys [0, seq_len) are cut into `splits` equal chunks
 // (the chunk length is computed in the kernel from seq_len, so the grid depends only on the
-// batch size and a replayed graph stays valid as sequences grow). Four warps walk the chunk's
-// keys four at a time; each lane holds D/32 dimensions of q, of the running output and of
-// every key/value row it reads, so a warp reads whole 2*D-byte rows, coalesced. Online softmax
-// in fp32 per warp, merged across warps in shared memory. With more than one split the
+// batch size and a replayed graph stays valid as sequences grow).
+//
+// Decode attention is a pure stream over the cache (plain multi-head attention: no key is
+// shared between heads), so the kernel is built to keep many bytes in flight: a lane reads 16
+// bytes (8 dimensions) of a row, G = D/8 lanes cover one key, a warp covers 32/G keys per load
+// and issues kSlots such loads of keys and values before using any of them. Each group of G
+// lanes keeps its own online softmax (scores in log2 units, fp32) over the keys it saw; groups
+// merge by shuffles at the end, warps through shared memory. With more than one split the
 // partial (max, sum, output) of each chunk goes to scratch and a second kernel merges them.
 #include <initializer_list>
 #include <cmath>
@@ -16,7 +20,8 @@
 namespace folio::cuda {
 namespace {
 
-constexpr int kWarps = 4, kUnroll = 4;
+constexpr int kWarps = 4, kSlots = 4;
+constexpr float kLog2e = 1.4426950408889634f;
 
 struct PagedParams {
   const bf16 *q, *k, *v;
@@ -24,123 +29,125 @@ struct PagedParams {
   const int32_t *block_table, *seq_lens;
   int H, max_blocks, block_size, splits;
   float scale;
-  float *part_m, *part_l, *part_o;  // [B, H, splits] and [B, H, splits, D] when splits > 1
+  float *part_m, *part_l, *part_o;  // [B, H, splits] and [B, H, splits, D] when splits > 1; m in log2 units
 };
 
-template <int D>
-__device__ __forceinline__ void load_row(const bf16* p, float (&r)[D / 32]) {
-  constexpr int E = D / 32;
-  if constexpr (E == 4) {
-    const uint2 u = *reinterpret_cast<const uint2*>(p);
-    const __nv_bfloat162 a = *reinterpret_cast<const __nv_bfloat162*>(&u.x), b = *reinterpret_cast<const __nv_bfloat162*>(&u.y);
-    r[0] = __low2float(a);
-    r[1] = __high2float(a);
-    r[2] = __low2float(b);
-    r[3] = __high2float(b);
-  } else if constexpr (E == 2) {
-    const __nv_bfloat162 a = *reinterpret_cast<const __nv_bfloat162*>(p);
-    r[0] = __low2float(a);
-    r[1] = __high2float(a);
-  } else {
+__device__ __forceinline__ void unpack8(const uint4& u, float (&r)[8]) {
+  const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&u);
 #pragma unroll
-    for (int i = 0; i < E; ++i) r[i] = __bfloat162float(p[i]);
+  for (int i = 0; i < 4; ++i) {
+    r[2 * i] = __low2float(h[i]);
+    r[2 * i + 1] = __high2float(h[i]);
   }
 }
 
+// exp2(a - m) that is 0 for a = -inf, also when m is -inf.
+__device__ __forceinline__ float exp2_from(float a, float m) { return a == -INFINITY ? 0.f : exp2f(a - m); }
+
 template <int D>
 __global__ void __launch_bounds__(kWarps * 32) paged_decode_kernel(PagedParams p) {
-  constexpr int E = D / 32;
+  constexpr int G = D / 8;          // lanes per key
+  constexpr int KPL = 32 / G;       // keys per warp-wide load
+  constexpr int KPI = KPL * kSlots; // keys per warp iteration
   const int h = blockIdx.x, b = blockIdx.y, split = blockIdx.z;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int grp = lane / G, sub = lane % G;
   const int W = p.H * D;
   const int len = p.seq_lens[b];
   const int chunk = len > 0 ? (len + p.splits - 1) / p.splits : 0;
   const int j0 = split * chunk, j1 = min(len, j0 + chunk);
 
-  float q[E];
-  load_row<D>(p.q + int64_t(b) * W + h * D + lane * E, q);
+  float q[8];
+  unpack8(*reinterpret_cast<const uint4*>(p.q + int64_t(b) * W + h * D + sub * 8), q);
 #pragma unroll
-  for (int i = 0; i < E; ++i) q[i] *= p.scale;
+  for (int i = 0; i < 8; ++i) q[i] *= p.scale * kLog2e;
   const int32_t* table = p.block_table + int64_t(b) * p.max_blocks;
+  const int64_t col = int64_t(h) * D + sub * 8;
 
-  float m = -INFINITY, l = 0.f, o[E];
+  float m = -INFINITY, l = 0.f, o[8];
 #pragma unroll
-  for (int i = 0; i < E; ++i) o[i] = 0.f;
-  for (int j = j0 + warp * kUnroll; j < j1; j += kWarps * kUnroll) {
-    float kr[kUnroll][E], s[kUnroll];
-    int64_t base[kUnroll];
+  for (int i = 0; i < 8; ++i) o[i] = 0.f;
+  for (int j = j0 + warp * KPI; j < j1; j += kWarps * KPI) {
+    uint4 kraw[kSlots], vraw[kSlots];
+    bool valid[kSlots];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int jj = min(j + u, j1 - 1);  // past the end: a repeat of the last key, masked below
+    for (int u = 0; u < kSlots; ++u) {
+      const int key = j + u * KPL + grp;
+      valid[u] = key < j1;
+      const int jj = min(key, j1 - 1);  // past the end: a repeat of the last key, masked below
       const int64_t slot = int64_t(table[jj / p.block_size]) * p.block_size + jj % p.block_size;
-      base[u] = slot * W + h * D + lane * E;
-      load_row<D>(p.k + base[u], kr[u]);
+      kraw[u] = *reinterpret_cast<const uint4*>(p.k + slot * W + col);
+      vraw[u] = *reinterpret_cast<const uint4*>(p.v + slot * W + col);
     }
+    float s[kSlots], mx = m;
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
+    for (int u = 0; u < kSlots; ++u) {
+      float kr[8];
+      unpack8(kraw[u], kr);
       float d = 0.f;
 #pragma unroll
-      for (int i = 0; i < E; ++i) d += q[i] * kr[u][i];
-      s[u] = j + u < j1 ? warp_sum(d) : -INFINITY;
-    }
-    float mx = m;
+      for (int i = 0; i < 8; ++i) d += q[i] * kr[i];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) mx = fmaxf(mx, s[u]);
-    const float corr = __expf(m - mx);
+      for (int off = G / 2; off > 0; off >>= 1) d += __shfl_xor_sync(0xffffffffu, d, off);
+      s[u] = valid[u] ? d : -INFINITY;
+      mx = fmaxf(mx, s[u]);
+    }
+    const float corr = exp2_from(m, mx);
     l *= corr;
 #pragma unroll
-    for (int i = 0; i < E; ++i) o[i] *= corr;
+    for (int i = 0; i < 8; ++i) o[i] *= corr;
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      if (j + u >= j1) continue;
-      const float pr = __expf(s[u] - mx);
+    for (int u = 0; u < kSlots; ++u) {
+      const float pr = exp2_from(s[u], mx);
+      float vr[8];
+      unpack8(vraw[u], vr);
       l += pr;
-      float vr[E];
-      load_row<D>(p.v + base[u], vr);
 #pragma unroll
-      for (int i = 0; i < E; ++i) o[i] += pr * vr[i];
+      for (int i = 0; i < 8; ++i) o[i] += pr * vr[i];
     }
     m = mx;
   }
+  // Merge the key groups of the warp: lanes with the same `sub` hold the same dimensions.
+#pragma unroll
+  for (int off = G; off < 32; off <<= 1) {
+    const float m2 = __shfl_xor_sync(0xffffffffu, m, off), l2 = __shfl_xor_sync(0xffffffffu, l, off);
+    const float M = fmaxf(m, m2), f1 = exp2_from(m, M), f2 = exp2_from(m2, M);
+    l = l * f1 + l2 * f2;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) o[i] = o[i] * f1 + __shfl_xor_sync(0xffffffffu, o[i], off) * f2;
+    m = M;
+  }
 
-  // Merge the warps: each publishes (m, l) and its output slice.
+  // Merge the warps: each publishes (m, l) and its output row.
   __shared__ float sm_m[kWarps], sm_l[kWarps];
   __shared__ float sm_o[kWarps][D];
   if (lane == 0) {
     sm_m[warp] = m;
     sm_l[warp] = l;
   }
+  if (grp == 0) {
 #pragma unroll
-  for (int i = 0; i < E; ++i) sm_o[warp][lane * E + i] = o[i];
+    for (int i = 0; i < 8; ++i) sm_o[warp][sub * 8 + i] = o[i];
+  }
   __syncthreads();
-  if (warp != 0) return;
   float M = -INFINITY;
 #pragma unroll
   for (int w = 0; w < kWarps; ++w) M = fmaxf(M, sm_m[w]);
-  float L = 0.f, acc[E];
+  float L = 0.f;
 #pragma unroll
-  for (int i = 0; i < E; ++i) acc[i] = 0.f;
-#pragma unroll
-  for (int w = 0; w < kWarps; ++w) {
-    const float f = sm_m[w] == -INFINITY ? 0.f : __expf(sm_m[w] - M);
-    L += f * sm_l[w];
-#pragma unroll
-    for (int i = 0; i < E; ++i) acc[i] += f * sm_o[w][lane * E + i];
-  }
-  if (p.splits == 1) {
-    const float inv = L > 0.f ? 1.f / L : 0.f;
-    bf16* dst = p.out + int64_t(b) * W + h * D + lane * E;
-#pragma unroll
-    for (int i = 0; i < E; ++i) dst[i] = __float2bfloat16_rn(acc[i] * inv);
-    return;
-  }
+  for (int w = 0; w < kWarps; ++w) L += exp2_from(sm_m[w], M) * sm_l[w];
   const int64_t ps = (int64_t(b) * p.H + h) * p.splits + split;
-  if (lane == 0) {
+  for (int c = threadIdx.x; c < D; c += kWarps * 32) {
+    float acc = 0.f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) acc += exp2_from(sm_m[w], M) * sm_o[w][c];
+    if (p.splits == 1) p.out[int64_t(b) * W + h * D + c] = __float2bfloat16_rn(L > 0.f ? acc / L : 0.f);
+    else p.part_o[ps * D + c] = acc;
+  }
+  if (p.splits > 1 && threadIdx.x == 0) {
     p.part_m[ps] = M;
     p.part_l[ps] = L;
   }
-#pragma unroll
-  for (int i = 0; i < E; ++i) p.part_o[ps * D + lane * E + i] = acc[i];
 }
 
 template <int D>
@@ -153,7 +160,7 @@ __global__ void paged_merge_kernel(PagedParams p) {
   for (int s = 0; s < p.splits; ++s) {
     const float ms = p.part_m[base + s];
     if (ms == -INFINITY) continue;
-    const float f = __expf(ms - M);
+    const float f = exp2f(ms - M);
     L += f * p.part_l[base + s];
     acc += f * p.part_o[(base + s) * D + c];
   }
