@@ -12,6 +12,8 @@
 // Few pairs (small decode batches) would leave most SMs idle while each busy block walks all
 // of K one tile at a time, so the products are then split over K (split_k) and the partial
 // sums reduced in fp32 (moe_silu_reduce, and moe_combine for down).
+// Both products stream expert weights, so their K loops are pipelined: kStages tiles of A and B
+// are loaded with cp.async ahead of the tile being multiplied.
 // Expert weights must be BF16; their addresses are collected once per expert list and kept.
 #include <algorithm>
 #include <cmath>
@@ -19,6 +21,7 @@
 #include <mutex>
 #include <vector>
 
+#include "backend/cuda/cp_async.cuh"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kernel_util.cuh"
 #include "backend/cuda/mma.cuh"
@@ -26,7 +29,7 @@
 namespace folio::cuda {
 namespace {
 
-constexpr int kTm = 32, kTn = 64, kTk = 32, kThreads = 128;
+constexpr int kTm = 32, kTn = 64, kTk = 32, kThreads = 128, kStages = 3;
 constexpr int kLd = kTk + 8;  // padded smem rows (bank spread for the fragment loads)
 
 __global__ void moe_sort_kernel(const int32_t* ids, int pairs, int E, int32_t* offsets, int32_t* order) {
@@ -51,17 +54,16 @@ __global__ void moe_sort_kernel(const int32_t* ids, int pairs, int E, int32_t* o
   for (int p = threadIdx.x; p < pairs; p += blockDim.x) order[atomicAdd(&cursor[ids[p]], 1)] = p;
 }
 
-// Loads a [rows x kTk] tile of a row-major bf16 matrix into smem, zero past `valid_rows`/K.
-// row_of(r) gives the source row index for tile row r (or -1).
+// Starts loading a [rows x kTk] tile of a row-major bf16 matrix into smem (cp.async), zeros
+// past `valid_rows`/K. row_of(r) gives the source row index for tile row r (or -1).
 template <int ROWS, class RowOf>
-__device__ __forceinline__ void load_tile(bf16* dst, const bf16* src, int64_t ld, int K, int k0, RowOf row_of) {
+__device__ __forceinline__ void load_tile_async(bf16* dst, const bf16* src, int64_t ld, int K, int k0, RowOf row_of) {
   constexpr int chunks = ROWS * (kTk / 8);
   for (int c = threadIdx.x; c < chunks; c += kThreads) {
     const int r = c / (kTk / 8), kc = (c % (kTk / 8)) * 8;
     const int64_t sr = row_of(r);
-    uint4 v = make_uint4(0, 0, 0, 0);
-    if (sr >= 0 && k0 + kc < K) v = *reinterpret_cast<const uint4*>(src + sr * ld + k0 + kc);
-    *reinterpret_cast<uint4*>(dst + r * kLd + kc) = v;
+    const bool valid = sr >= 0 && k0 + kc < K;
+    cp_async16(dst + r * kLd + kc, valid ? src + sr * ld + k0 + kc : src, valid);
   }
 }
 
@@ -105,23 +107,33 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
   const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = (blockIdx.z / splits) * kTm, split = blockIdx.z % splits;
   const int begin = offsets[e], count = offsets[e + 1] - begin;
   if (m0 >= count) return;
-  __shared__ __align__(16) bf16 As[kTm * kLd];
-  __shared__ __align__(16) bf16 Gs[kTn * kLd];
-  __shared__ __align__(16) bf16 Us[kTn * kLd];
+  __shared__ __align__(16) bf16 As[kStages][kTm * kLd];
+  __shared__ __align__(16) bf16 Gs[kStages][kTn * kLd];
+  __shared__ __align__(16) bf16 Us[kStages][kTn * kLd];
   const bf16* gate = w.gate[e];
   const bf16* up = w.up[e];
   float ag[2][2][4] = {}, au[2][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? order[begin + m0 + r] / k : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < I ? n0 + r : -1; };
-  const int k_end = min(D, (split + 1) * kchunk);
-  for (int k0 = split * kchunk; k0 < k_end; k0 += kTk) {
-    load_tile<kTm>(As, x, D, D, k0, a_row);
-    load_tile<kTn>(Gs, gate, D, D, k0, b_row);
-    load_tile<kTn>(Us, up, D, D, k0, b_row);
-    __syncthreads();
-    mma_tile(As, Gs, ag);
-    mma_tile(As, Us, au);
-    __syncthreads();
+  const int k_begin = split * kchunk, k_end = min(D, (split + 1) * kchunk);
+  const int tiles = k_end > k_begin ? (k_end - k_begin + kTk - 1) / kTk : 0;
+  auto issue = [&](int tile) {
+    if (tile < tiles) {
+      const int st = tile % kStages, k0 = k_begin + tile * kTk;
+      load_tile_async<kTm>(As[st], x, D, D, k0, a_row);
+      load_tile_async<kTn>(Gs[st], gate, D, D, k0, b_row);
+      load_tile_async<kTn>(Us[st], up, D, D, k0, b_row);
+    }
+    cp_async_commit();  // an empty group past the end keeps the wait count uniform
+  };
+  for (int tile = 0; tile < kStages - 1; ++tile) issue(tile);
+  for (int tile = 0; tile < tiles; ++tile) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();  // this tile is in smem for everyone, and the stage about to be refilled is free
+    issue(tile + kStages - 1);
+    const int st = tile % kStages;
+    mma_tile(As[st], Gs[st], ag);
+    mma_tile(As[st], Us[st], au);
   }
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
@@ -180,19 +192,29 @@ __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int
   const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = (blockIdx.z / splits) * kTm, split = blockIdx.z % splits;
   const int begin = offsets[e], count = offsets[e + 1] - begin;
   if (m0 >= count) return;
-  __shared__ __align__(16) bf16 As[kTm * kLd];
-  __shared__ __align__(16) bf16 Bs[kTn * kLd];
+  __shared__ __align__(16) bf16 As[kStages][kTm * kLd];
+  __shared__ __align__(16) bf16 Bs[kStages][kTn * kLd];
   const bf16* down = w.down[e];
   float acc[2][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? begin + m0 + r : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < D ? n0 + r : -1; };
-  const int k_end = min(I, (split + 1) * kchunk);
-  for (int k0 = split * kchunk; k0 < k_end; k0 += kTk) {
-    load_tile<kTm>(As, act, I, I, k0, a_row);
-    load_tile<kTn>(Bs, down, I, I, k0, b_row);
+  const int k_begin = split * kchunk, k_end = min(I, (split + 1) * kchunk);
+  const int tiles = k_end > k_begin ? (k_end - k_begin + kTk - 1) / kTk : 0;
+  auto issue = [&](int tile) {
+    if (tile < tiles) {
+      const int st = tile % kStages, k0 = k_begin + tile * kTk;
+      load_tile_async<kTm>(As[st], act, I, I, k0, a_row);
+      load_tile_async<kTn>(Bs[st], down, I, I, k0, b_row);
+    }
+    cp_async_commit();
+  };
+  for (int tile = 0; tile < kStages - 1; ++tile) issue(tile);
+  for (int tile = 0; tile < tiles; ++tile) {
+    cp_async_wait<kStages - 2>();
     __syncthreads();
-    mma_tile(As, Bs, acc);
-    __syncthreads();
+    issue(tile + kStages - 1);
+    const int st = tile % kStages;
+    mma_tile(As[st], Bs[st], acc);
   }
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
