@@ -4,10 +4,12 @@
 # builds the lite CUDA binary into build-gpu/ (kept between calls on a warm machine), runs the
 # GPU tests, writes a full-size random checkpoint to /tmp/full and measures the batching engine
 # (folio bench --concurrency C) next to the PyTorch eager baseline (scripts/gpu/baseline_torch.py).
-# STEPS picks a subset of: build tests model single curve gundam memory budget baseline.
+# STEPS picks a subset of: build tests ops conformance model compare single curve gundam memory
+# budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
+# (GOLDEN=dir to override; the device tool carries it with carry [".gl"]).
 # Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
 set -o pipefail
-steps=${1:-build tests model single curve gundam memory budget baseline}
+steps=${1:-build tests conformance model compare single curve gundam memory budget baseline}
 final=${OUT:-batch-out}
 out=/tmp/batch-logs
 build=build-gpu
@@ -33,14 +35,30 @@ bench=("$folio" bench --device cuda --model "$model" --stages batch)
 if has build; then
   [ -f "$build/build.ninja" ] || step configure 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DFOLIO_FULL=OFF -DFOLIO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a || exit 1
-  step build 400 ninja -C "$build" -j16 folio tests/folio_gpu_tests || { grep -E "error" "$out/build.log" | head -20; exit 1; }
+  step build 400 ninja -C "$build" -j16 folio tests/folio_gpu_tests tests/folio_gpu_bench || { grep -E "error" "$out/build.log" | head -20; exit 1; }
 fi
 if has tests; then
   step gpu_tests 240 "$build/tests/folio_gpu_tests"
   grep -E "^\[  (PASSED|FAILED) |FAILED  \]|tests ran" "$out/gpu_tests.log" | head -20
 fi
+if has ops; then
+  step ops 300 "$build/tests/folio_gpu_bench"
+  grep -E "paged_attention|moe_experts_dev|\"M\": (1|256)," "$out/ops.log"
+fi
+if has conformance; then
+  # The lite build has no image decoders: the golden views go in as safetensors first.
+  golden=/tmp/golden-views
+  step golden_views 120 python3 tools/golden_views_to_safetensors.py "${GOLDEN:-.gl/deepseek-ocr-v1-tiny}" "$golden"
+  step conformance_cuda 180 "$folio" conformance --device cuda --golden "$golden"
+  grep -E "FAIL|checks" "$out/conformance_cuda.log" | tail -25
+fi
 if has model; then
   [ -f "$model/config.json" ] || step model_random 240 "$folio" model random --out "$model"
+fi
+# CPU and CUDA on the same full-size page, stage by stage.
+if has compare; then
+  step compare 300 "$folio" compare --model "$model" --devices cpu,cuda --mode base
+  tail -20 "$out/compare.log"
 fi
 # Single stream, Base: time to first token and time per output token.
 has single && step single 200 "${bench[@]}" --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"

@@ -2,6 +2,7 @@
 // row counts, attention (SAM, CLIP, prefill, decode) and the MoE. One JSON object per line:
 // microseconds per call measured host-side over back-to-back calls (launch overhead included,
 // no CUDA graphs), with the achieved TFLOP/s and weight-read GB/s where they mean something.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -100,6 +101,42 @@ int main() {
                 "\"us\": %.2f, \"tflops\": %.2f, \"gbps\": %.0f}\n",
                 a.name, a.B, a.Nq, a.Nk, a.H, a.D, us, flops / us * 1e-6, bytes / us * 1e-3);
   }
+  // Decode attention over the paged cache at engine shapes: 10 heads x 128, 32-token blocks
+  // scattered over the pool, lengths spread over 286..1286 like Base pages 0..1000 tokens in.
+  // GB/s counts the keys and values read, the whole cost of the op at large batches.
+  for (int B : {1, 8, 32, 128, 256}) {
+    const int H = 10, D = 128, bs = 32, W = H * D;
+    std::mt19937 rng(11);
+    std::vector<int32_t> lens(B);
+    int64_t blocks = 0, keys = 0;
+    for (int& l : lens) {
+      l = 286 + int(rng() % 1001);
+      blocks += (l + bs - 1) / bs;
+      keys += l;
+    }
+    const int max_blocks = (1286 + bs - 1) / bs;
+    std::vector<int32_t> order(blocks);
+    for (int64_t i = 0; i < blocks; ++i) order[i] = int32_t(i);
+    std::shuffle(order.begin(), order.end(), rng);
+    Tensor table = Tensor::empty({B, max_blocks}, DType::kI32), seq = Tensor::empty({B}, DType::kI32);
+    int64_t next = 0;
+    for (int r = 0; r < B; ++r) {
+      seq.data<int32_t>()[r] = lens[r];
+      for (int j = 0; j < max_blocks; ++j)
+        table.data<int32_t>()[r * max_blocks + j] = j < (lens[r] + bs - 1) / bs ? order[next++] : 0;
+    }
+    Tensor q = random_dev(b, {B, W}, 1.f, 12), kp = random_dev(b, {blocks * bs, W}, 1.f, 13),
+           vp = random_dev(b, {blocks * bs, W}, 1.f, 14), o = b.empty({B, W}, DType::kBF16);
+    Tensor table_d = b.to_device(table), seq_d = b.to_device(seq);
+    AttentionSpec spec;
+    spec.heads = H;
+    spec.head_dim = D;
+    spec.scale = 1.f / std::sqrt(float(D));
+    spec.causal = true;
+    const double us = time_us(b, [&] { b.paged_attention(q, kp, vp, table_d, seq_d, bs, spec, o); });
+    std::printf("{\"op\": \"paged_attention\", \"B\": %d, \"mean_len\": %.0f, \"us\": %.2f, \"kv_gbps\": %.0f}\n", B,
+                double(keys) / B, us, 2.0 * 2.0 * keys * W / us * 1e-3);
+  }
   {
     const int64_t D = 1280, I = 896, E = 64;
     const int k = 6;
@@ -118,6 +155,20 @@ int main() {
       std::printf("{\"op\": \"moe_experts\", \"T\": %lld, \"D\": %lld, \"I\": %lld, \"E\": %lld, \"k\": %d, \"us\": %.2f, "
                   "\"path\": \"%s\"}\n",
                   (long long)T, (long long)D, (long long)I, (long long)E, k, us, cuda::moe_gemm_path());
+      // The decode path: routing already on the device (no host round trip, no per-call upload).
+      Tensor ids_h = Tensor::empty({T, k}, DType::kI32), w_h = Tensor::empty({T, k}, DType::kF32);
+      std::copy(ids.begin(), ids.end(), ids_h.data<int32_t>());
+      std::copy(w.begin(), w.end(), w_h.data<float>());
+      Tensor ids_d = b.to_device(ids_h), w_d = b.to_device(w_h);
+      const double us_dev = time_us(b, [&] { b.moe_experts_dev(x, ids_d, w_d, k, experts, y); });
+      int64_t used = 0;
+      {
+        std::vector<bool> seen(E, false);
+        for (int32_t e : ids) seen[e] = true;
+        for (bool f : seen) used += f;
+      }
+      std::printf("{\"op\": \"moe_experts_dev\", \"T\": %lld, \"us\": %.2f, \"experts_used\": %lld, \"weight_gbps\": %.0f}\n",
+                  (long long)T, us_dev, (long long)used, 3.0 * 2.0 * D * I * used / us_dev * 1e-3);
     }
   }
   return 0;
