@@ -11,6 +11,11 @@
 namespace folio::cuda {
 
 void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+// linear for 1..8 bf16 rows without cuBLASLt (gemv.cu); false (nothing done) when the case does
+// not fit: more rows, other dtypes, K not a multiple of 8 or unaligned operands.
+bool linear_small_rows(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+// Largest power of two (up to 256) that divides the address: vectorised access needs 16.
+int pointer_alignment(const void* p);
 void layer_norm(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y);
 void rms_norm(CudaContext& ctx, const Tensor& x, const Tensor& w, float eps, Tensor& y);
 void add(CudaContext& ctx, const Tensor& a, const Tensor& b, Tensor& y);

@@ -10,9 +10,6 @@
 #include "backend/cuda/linear_plans.h"
 
 namespace folio::cuda {
-namespace {
-
-const char* kOp = "linear";
 
 int pointer_alignment(const void* p) {
   const auto v = reinterpret_cast<uintptr_t>(p);
@@ -20,6 +17,10 @@ int pointer_alignment(const void* p) {
   while (a > 1 && (v % a) != 0) a /= 2;
   return a;
 }
+
+namespace {
+
+const char* kOp = "linear";
 
 cudaDataType_t cuda_type(DType dt) {
   switch (dt) {
@@ -100,6 +101,8 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
     require(bias->numel() == N, kOp, "bias must have N elements: " + describe("bias", *bias) + ", " + shapes);
   }
   if (M == 0 || N == 0) return;
+  // A few bf16 rows (decode of small batches): the warp-per-column kernel of gemv.cu.
+  if (linear_small_rows(ctx, x, w, bias, y)) return;
 
   // Bring (x, w) to a combination cuBLASLt runs: both bf16 or both f32 (f32 only with f32 y).
   Tensor xs = x, ws = w;
