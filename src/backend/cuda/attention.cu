@@ -110,6 +110,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
   for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
 
+  const float inv_gw = rel ? 1.f / float(p.gw) : 0.f;
   int kv_end = p.Nk;
   if (p.causal) kv_end = min(p.Nk, min(q0 + kBq, p.Nq) - 1 + p.causal_offset + 1);
 
@@ -142,6 +143,21 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
       }
     }
 
+    // The grid row and column of each key this thread scores (16 per tile, shared by its two
+    // query rows): one multiply each instead of an integer division per logit, which made the
+    // relative-position kernels bound by integer arithmetic. (kj + 0.5) / gw is never within
+    // float rounding of an integer for the grids used here (kj < 2^20).
+    int krow[kBk / 8][2], kcol[kBk / 8][2];
+    if (rel) {
+#pragma unroll
+      for (int nt = 0; nt < kBk / 8; ++nt)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int kj = k0 + nt * 8 + tig * 2 + c;
+          krow[nt][c] = __float2int_rz((float(kj) + 0.5f) * inv_gw);
+          kcol[nt][c] = kj - krow[nt][c] * p.gw;
+        }
+    }
     // Scale, bias and mask in log2 units; per-row max over this tile.
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
@@ -152,7 +168,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
         const int kj = k0 + nt * 8 + tig * 2 + (e & 1);
         float x = s[nt][e] * p.scale_log2;
         const bool ok = kj < p.Nk && (!p.causal || kj <= qrow[ri] + p.causal_offset);
-        if (ok && rel) x += relh[lrow[ri] * ldh + kj / p.gw] + relw[lrow[ri] * ldw + kj % p.gw];
+        if (ok && rel) x += relh[lrow[ri] * ldh + krow[nt][e & 1]] + relw[lrow[ri] * ldw + kcol[nt][e & 1]];
         x = ok ? x : -INFINITY;
         s[nt][e] = x;
         mx[ri] = fmaxf(mx[ri], x);
