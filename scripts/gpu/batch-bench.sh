@@ -63,7 +63,7 @@ fi
 # Single stream, Base: time to first token and time per output token.
 has single && step single 200 "${bench[@]}" --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"
 if has curve; then
-  for c in 8 32 128 256; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
+  for c in 8 32 128 256 512; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
 fi
 if has gundam; then
   for c in 1 8 32 128 256; do
