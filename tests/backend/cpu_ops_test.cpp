@@ -10,17 +10,13 @@
 
 #include <cstring>
 
+#include "support/random_data.h"
+
 using namespace folio;
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
+using folio::testing::randn;
 
 Tensor bf16_tensor(const std::vector<float>& v, const Shape& s) {
   Tensor t = Tensor::empty(s, DType::kBF16);

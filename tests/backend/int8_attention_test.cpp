@@ -12,17 +12,13 @@
 #include "backend/cpu/int8_linear.h"
 #include "core/packed_int8.h"
 
+#include "support/random_data.h"
+
 using namespace folio;
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
+using folio::testing::randn;
 
 std::pair<double, double> compare(const Tensor& a, const Tensor& b) {
   double md = 0, ss = 0, aa = 0, ab = 0;

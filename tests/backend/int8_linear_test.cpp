@@ -13,17 +13,13 @@
 #include "backend/cpu/int8_linear.h"
 #include "weights/pack_int8.h"
 
+#include "support/random_data.h"
+
 using namespace folio;
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
+using folio::testing::randn;
 
 // Activations with the shapes that stress a per-row scheme: an all-zero row, a one-sided
 // row (GELU-like), a row with one outlier, and plain Gaussian rows.
