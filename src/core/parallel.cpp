@@ -23,7 +23,8 @@ int default_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-// A fixed pool; a job is one function over chunk indices, pulled with an atomic counter.
+// A fixed pool; a job is one function over chunk indices, pulled with an atomic counter that
+// carries the job's generation (claim()).
 class Pool {
  public:
   explicit Pool(int n) { resize(n); }
@@ -39,16 +40,17 @@ class Pool {
 
   void run(int64_t chunks, const std::function<void(int64_t)>& body) {
     std::unique_lock<std::mutex> submit(submit_mu_);  // one job at a time
+    uint32_t gen;
     {
       std::lock_guard<std::mutex> lk(mu_);
       body_ = &body;
       chunks_ = chunks;
-      next_.store(0);
       done_ = 0;
-      ++generation_;
+      gen = static_cast<uint32_t>(++generation_);
+      next_.store(uint64_t(gen) << 32);
     }
     cv_.notify_all();
-    drain();
+    drain(gen, chunks, body);
     std::unique_lock<std::mutex> lk(mu_);
     done_cv_.wait(lk, [&] { return done_ == chunks_; });
     body_ = nullptr;
@@ -57,15 +59,26 @@ class Pool {
   static thread_local bool inside;
 
  private:
-  void drain() {
+  // next_ holds the job's generation in its high 32 bits and the next chunk index in its low
+  // 32 bits, and an index is claimed only while the generation is still the one the thread
+  // joined. With a plain counter, a worker late from the previous job could take an index of
+  // the next job and compare it with that job's chunk count: a chunk ran twice and done_
+  // overshot chunks_, so run() waited for ever.
+  bool claim(uint32_t gen, int64_t chunks, int64_t& i) {
+    uint64_t v = next_.load();
+    for (;;) {
+      if (uint32_t(v >> 32) != gen || int64_t(v & 0xffffffffu) >= chunks) return false;
+      if (next_.compare_exchange_weak(v, v + 1)) {
+        i = int64_t(v & 0xffffffffu);
+        return true;
+      }
+    }
+  }
+
+  void drain(uint32_t gen, int64_t chunks, const std::function<void(int64_t)>& body) {
     inside = true;
     int64_t finished = 0;
-    for (;;) {
-      int64_t i = next_.fetch_add(1);
-      if (i >= chunks_) break;
-      (*body_)(i);
-      ++finished;
-    }
+    for (int64_t i; claim(gen, chunks, i); ++finished) body(i);
     inside = false;
     if (finished) {
       std::lock_guard<std::mutex> lk(mu_);
@@ -77,13 +90,19 @@ class Pool {
   void worker() {
     uint64_t seen = 0;
     for (;;) {
+      const std::function<void(int64_t)>* body;
+      int64_t chunks;
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return stopping_ || (generation_ != seen && body_ != nullptr); });
         if (stopping_) return;
         seen = generation_;
+        body = body_;
+        chunks = chunks_;
       }
-      drain();
+      // body stays valid while an index of this generation is unclaimed: run() returns only
+      // after every chunk is done.
+      drain(static_cast<uint32_t>(seen), chunks, *body);
     }
   }
 
@@ -103,7 +122,7 @@ class Pool {
   const std::function<void(int64_t)>* body_ = nullptr;
   int64_t chunks_ = 0;
   int64_t done_ = 0;
-  std::atomic<int64_t> next_{0};
+  std::atomic<uint64_t> next_{0};
   uint64_t generation_ = 0;
   bool stopping_ = false;
 };

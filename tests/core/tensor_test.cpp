@@ -44,3 +44,21 @@ TEST(Parallel, CoversEveryIndexOnce) {
   });
   for (auto& h : hits) EXPECT_EQ(h.load(), 1);
 }
+
+// Many short jobs back to back, of alternating sizes, so that workers still leaving one job meet
+// the next: every index of every job must run exactly once. The race this guards against (a
+// worker late from a 2-chunk job comparing its claimed index with the next job's larger count,
+// running a chunk twice and leaving run() waiting for ever) needs a preemption at one exact
+// instruction, so this test exercises the path rather than reproducing it on demand.
+TEST(Parallel, BackToBackJobsRunEachIndexOnce) {
+  set_num_threads(2);
+  std::vector<std::atomic<int>> hits(64);
+  for (int job = 0; job < 100000; ++job) {
+    const int64_t n = job % 2 ? 64 : 16;  // 8 chunks, then 2
+    for (auto& h : hits) h.store(0);
+    parallel_for(n, 8, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) hits[i]++;
+    });
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "job " << job << ", index " << i;
+  }
+}
