@@ -67,6 +67,25 @@ __device__ __forceinline__ void load_tile_async(bf16* dst, const bf16* src, int6
   }
 }
 
+// The K loop of both products, pipelined: load(stage, k0) starts the cp.async copies of the K
+// tile at k0 into a stage, mma(stage) multiplies a stage that has arrived; kStages - 1 tiles are
+// in flight ahead of the one being multiplied.
+template <class Load, class Mma>
+__device__ __forceinline__ void pipelined_k_loop(int k_begin, int k_end, Load load, Mma mma) {
+  const int tiles = k_end > k_begin ? (k_end - k_begin + kTk - 1) / kTk : 0;
+  auto issue = [&](int tile) {
+    if (tile < tiles) load(tile % kStages, k_begin + tile * kTk);
+    cp_async_commit();  // an empty group past the end keeps the wait count uniform
+  };
+  for (int tile = 0; tile < kStages - 1; ++tile) issue(tile);
+  for (int tile = 0; tile < tiles; ++tile) {
+    cp_async_wait<kStages - 2>();
+    __syncthreads();  // this tile is in smem for everyone, and the stage about to be refilled is free
+    issue(tile + kStages - 1);
+    mma(tile % kStages);
+  }
+}
+
 // acc[mi][ni] += A(32 rows) x B(16 of this warp's 64 columns) over one kTk slice in smem.
 __device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float acc[2][2][4]) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
@@ -115,26 +134,17 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
   float ag[2][2][4] = {}, au[2][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? order[begin + m0 + r] / k : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < I ? n0 + r : -1; };
-  const int k_begin = split * kchunk, k_end = min(D, (split + 1) * kchunk);
-  const int tiles = k_end > k_begin ? (k_end - k_begin + kTk - 1) / kTk : 0;
-  auto issue = [&](int tile) {
-    if (tile < tiles) {
-      const int st = tile % kStages, k0 = k_begin + tile * kTk;
-      load_tile_async<kTm>(As[st], x, D, D, k0, a_row);
-      load_tile_async<kTn>(Gs[st], gate, D, D, k0, b_row);
-      load_tile_async<kTn>(Us[st], up, D, D, k0, b_row);
-    }
-    cp_async_commit();  // an empty group past the end keeps the wait count uniform
-  };
-  for (int tile = 0; tile < kStages - 1; ++tile) issue(tile);
-  for (int tile = 0; tile < tiles; ++tile) {
-    cp_async_wait<kStages - 2>();
-    __syncthreads();  // this tile is in smem for everyone, and the stage about to be refilled is free
-    issue(tile + kStages - 1);
-    const int st = tile % kStages;
-    mma_tile(As[st], Gs[st], ag);
-    mma_tile(As[st], Us[st], au);
-  }
+  pipelined_k_loop(
+      split * kchunk, min(D, (split + 1) * kchunk),
+      [&](int st, int k0) {
+        load_tile_async<kTm>(As[st], x, D, D, k0, a_row);
+        load_tile_async<kTn>(Gs[st], gate, D, D, k0, b_row);
+        load_tile_async<kTn>(Us[st], up, D, D, k0, b_row);
+      },
+      [&](int st) {
+        mma_tile(As[st], Gs[st], ag);
+        mma_tile(As[st], Us[st], au);
+      });
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int mi = 0; mi < 2; ++mi)
@@ -198,24 +208,13 @@ __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int
   float acc[2][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? begin + m0 + r : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < D ? n0 + r : -1; };
-  const int k_begin = split * kchunk, k_end = min(I, (split + 1) * kchunk);
-  const int tiles = k_end > k_begin ? (k_end - k_begin + kTk - 1) / kTk : 0;
-  auto issue = [&](int tile) {
-    if (tile < tiles) {
-      const int st = tile % kStages, k0 = k_begin + tile * kTk;
-      load_tile_async<kTm>(As[st], act, I, I, k0, a_row);
-      load_tile_async<kTn>(Bs[st], down, I, I, k0, b_row);
-    }
-    cp_async_commit();
-  };
-  for (int tile = 0; tile < kStages - 1; ++tile) issue(tile);
-  for (int tile = 0; tile < tiles; ++tile) {
-    cp_async_wait<kStages - 2>();
-    __syncthreads();
-    issue(tile + kStages - 1);
-    const int st = tile % kStages;
-    mma_tile(As[st], Bs[st], acc);
-  }
+  pipelined_k_loop(
+      split * kchunk, min(I, (split + 1) * kchunk),
+      [&](int st, int k0) {
+        load_tile_async<kTm>(As[st], act, I, I, k0, a_row);
+        load_tile_async<kTn>(Bs[st], down, I, I, k0, b_row);
+      },
+      [&](int st) { mma_tile(As[st], Bs[st], acc); });
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int mi = 0; mi < 2; ++mi)
