@@ -17,14 +17,14 @@ std::unique_ptr<DeepseekOcrModel> DeepseekOcrModel::load(const std::string& dir,
   m->w_ = DeepseekOcrWeights::load(*m->ck_, m->cfg_, backend, options);
   // Quantising read every decoder (or encoder) matrix from the mapping; those pages are not
   // needed again, and the ones still used fault back in from the page cache.
-  if (options.int8_decoder || m->w_.encoder_int8) m->ck_->release_pages();
+  if (options.int8_decoder || m->w_.encoder_int8()) m->ck_->release_pages();
   m->vision_ = std::make_unique<VisionEncoder>(m->cfg_, m->w_, backend);
   m->decoder_ = std::make_unique<Decoder>(m->cfg_.lm, m->w_.lm, backend);
   return m;
 }
 
 std::string DeepseekOcrModel::encoder_int8_note(const WeightOptions& options) const {
-  if (!options.int8_encoder || w_.encoder_int8) return "";
+  if (!options.int8_encoder || w_.encoder_int8()) return "";
   if (be_.device() == Device::kCPU)
     return "int8 encoder weights need AVX512-VNNI, which this CPU lacks; the vision encoder keeps its stored "
            "weights (fp32 products)";

@@ -21,7 +21,7 @@ class DeepseekOcrModel {
   Backend& backend() { return be_; }
   const std::string& dir() const { return dir_; }
   // Whether the vision encoder runs int8 products (WeightOptions::int8_encoder, honoured).
-  bool encoder_int8() const { return w_.encoder_int8; }
+  bool encoder_int8() const { return w_.encoder_int8(); }
   // Empty, or the reason the int8 encoder that `options` asked for is not in use: for the
   // caller to tell the user (the model itself does no I/O).
   std::string encoder_int8_note(const WeightOptions& options) const;

@@ -69,9 +69,9 @@ DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrCon
   Binder b(ck, backend);
   DeepseekOcrWeights w;
   // Without a fast int8 product (no AVX512-VNNI, or not the CPU) packed weights would be
-  // slower than fp32: keep the stored ones and report it through encoder_int8.
+  // slower than fp32: keep the stored ones and report it through encoder_int8().
   b.pack_encoder = options.int8_encoder && backend.fast_int8_linear();
-  w.encoder_int8 = w.sam.int8 = w.clip.int8 = b.pack_encoder;
+  w.sam.int8 = w.clip.int8 = b.pack_encoder;
 
   const SamConfig& s = cfg.sam;
   const std::string sp = "model.sam_model.";

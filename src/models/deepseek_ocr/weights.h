@@ -74,7 +74,7 @@ struct WeightOptions {
   // products) quantised to int8 per output row and packed for the CPU's int8 product
   // (weights/pack_int8.h): about 4x the fp32 arithmetic rate, compute-bound there. Honoured
   // only where the backend says the int8 product is fast (fast_int8_linear); elsewhere the
-  // encoder keeps its stored weights and DeepseekOcrWeights::encoder_int8 says so.
+  // encoder keeps its stored weights and DeepseekOcrWeights::encoder_int8() says so.
   bool int8_encoder = false;
 };
 
@@ -84,7 +84,8 @@ struct DeepseekOcrWeights {
   LinearWeights projector;
   Tensor image_newline, view_separator;  // [hidden]
   DecoderWeights lm;
-  bool encoder_int8 = false;  // whether the vision encoder's matrices were packed to int8
+  // Whether the vision encoder's matrices were packed to int8 (SAM and CLIP carry the flag).
+  bool encoder_int8() const { return sam.int8; }
 
   // Binds every tensor by name with its expected shape; throws naming the tensor and file.
   // Tensors go through backend.to_device (a no-op on the CPU).
