@@ -4,8 +4,8 @@
 # builds the lite CUDA binary into build-gpu/ (kept between calls on a warm machine), runs the
 # GPU tests, writes a full-size random checkpoint to /tmp/full and measures the batching engine
 # (folio bench --concurrency C) next to the PyTorch eager baseline (scripts/gpu/baseline_torch.py).
-# STEPS picks a subset of: build tests ops conformance model compare single curve gundam memory
-# budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
+# STEPS picks a subset of: build tests ops conformance model compare single ab profile curve gundam
+# memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
 # (GOLDEN=dir to override; the device tool carries it with carry [".gl"]).
 # Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
 set -o pipefail
@@ -62,6 +62,20 @@ if has compare; then
 fi
 # Single stream, Base: time to first token and time per output token.
 has single && step single 200 "${bench[@]}" --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"
+# The fused decode-step ops against their compositions (FOLIO_CUDA_FUSED=0), single stream.
+if has ab; then
+  FOLIO_CUDA_FUSED=0 step single_unfused 200 "${bench[@]}" --mode base --pages 2 --concurrency 1 --max-tokens 300
+  step single_fused 200 "${bench[@]}" --mode base --pages 2 --concurrency 1 --max-tokens 300
+  for f in single_unfused single_fused; do
+    python3 -c "import json;d=json.load(open('$out/$f.log'));print('$f', {k:v for k,v in d.items() if 'tpot' in k or 'ttft' in k or 'tokens_per' in k})" 2>&1 | cut -c1-400
+  done
+fi
+# Kernel times of one single-stream decode step (ncu; the step's launches end with advance_kernel).
+if has profile; then
+  step profile 400 ncu --csv --metrics gpu__time_duration.sum --graph-profiling node "${bench[@]}" --mode base \
+    --pages 1 --concurrency 1 --max-tokens 4
+  python3 scripts/gpu/ncu_kernel_sum.py "$out/profile.log" 25 --last-step advance_kernel
+fi
 if has curve; then
   for c in 8 32 128 256 512; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
 fi

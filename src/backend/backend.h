@@ -152,6 +152,35 @@ class Backend {
   virtual void advance_positions(Tensor& positions, Tensor& seq_lens, Tensor& slots, const Tensor& block_table,
                                  int block_size) = 0;
 
+  // ---- Fused ops (decode steps) ------------------------------------------------------------
+  // Each is defined by the composition of the ops above that its comment gives, and that
+  // composition is the default (fused_ops.cpp). A backend overrides one where fusing pays: the
+  // CUDA backend runs a decode step of a few rows in ~8 kernels per layer instead of ~27.
+  // Results equal the composition up to the order of fp32 roundings (and, where noted, one
+  // bf16 rounding fewer).
+
+  // For each i: y[i] = rms_norm(x, norm_w, eps) · w[i]ᵀ, the normalised rows rounded to
+  // act_dtype() first, as rms_norm into an act_dtype() tensor would. x [M, K] in residual or
+  // activation dtype; every w[i] [N_i, K]; y[i] [M, N_i] (act dtype or F32).
+  virtual void rms_norm_linear(const Tensor& x, const Tensor& norm_w, float eps, const std::vector<const Tensor*>& w,
+                               const std::vector<Tensor*>& y);
+  // h += x · wᵀ, h in residual_dtype() (or act dtype): a product that ends in a residual add.
+  virtual void linear_add(const Tensor& x, const Tensor& w, Tensor& h);
+  // rope_neox_dev(q), rope_neox_dev(k), then kv_store(k, v, slots, k_pool, v_pool). q and k are
+  // rotated in place.
+  virtual void rope_kv_store(Tensor& q, Tensor& k, const Tensor& v, const Tensor& positions, const Tensor& slots,
+                             int heads, int head_dim, float theta, Tensor& k_pool, Tensor& v_pool);
+  // The MoE router of an fp32 residual row: xn = rms_norm(h) in act_dtype() (the experts'
+  // input); logits = rms_norm(h) · routerᵀ with the normalised rows kept in fp32 (a near-tie
+  // between experts must not be decided by xn's rounding); router_topk_dev(logits, k, scale,
+  // renormalise, ids, weights).
+  virtual void rms_norm_route(const Tensor& h, const Tensor& norm_w, float eps, const Tensor& router, int k,
+                              float scale, bool renormalise, Tensor& xn, Tensor& ids, Tensor& weights);
+  // h += moe_experts_dev(xn, ids, weights, k, experts) + swiglu(xn, shared); shared.gate
+  // undefined means no shared experts.
+  virtual void moe_add(const Tensor& xn, const Tensor& ids, const Tensor& weights, int k,
+                       const std::vector<ExpertWeights>& experts, const ExpertWeights& shared, Tensor& h);
+
   // Records the work `body` queues (backend ops only; no host reads or uploads of host data)
   // without running it; replay() runs it on the same tensors. On the GPU a CUDA graph; on the
   // CPU replay() calls body() again. Tensors the body allocates must not outlive it.
@@ -162,6 +191,19 @@ class Backend {
   };
   virtual std::unique_ptr<Replay> capture(const std::function<void()>& body) = 0;
 };
+
+// y = x·Wᵀ (+ bias) into a new activation tensor [rows, N].
+inline Tensor linear_new(Backend& be, const Tensor& x, const Tensor& w, const Tensor* bias = nullptr) {
+  Shape s = x.shape();
+  s.back() = w.dim(0);
+  Tensor y = be.empty(s, be.act_dtype());
+  be.linear(x, w, bias, y);
+  return y;
+}
+
+// down(silu(gate(x)) * up(x)) through the backend's ops: the SwiGLU MLP of dense layers and
+// shared experts. x [T, D] -> [T, D] in act dtype.
+Tensor swiglu(Backend& be, const Tensor& x, const ExpertWeights& w);
 
 // "cpu" or "cuda" (when built with FOLIO_CUDA and a device is present). Throws kUnavailable.
 std::unique_ptr<Backend> make_backend(const std::string& device);

@@ -1,5 +1,6 @@
 // The CUDA implementation of folio::Backend: bf16 activations, fp32 accumulation. Each op forwards
 // to its launcher (one .cu per op, see cuda_ops.h); memory goes through the context's pool.
+#include <cstdlib>
 #include <cstring>
 
 #include "backend/backend.h"
@@ -11,6 +12,11 @@
 
 namespace folio {
 namespace {
+
+bool fused_ops_enabled() {
+  const char* v = std::getenv("FOLIO_CUDA_FUSED");
+  return !(v && std::strcmp(v, "0") == 0);
+}
 
 class CudaBackend final : public Backend {
  public:
@@ -141,6 +147,33 @@ class CudaBackend final : public Backend {
                        const std::vector<ExpertWeights>& experts, Tensor& y) override {
     cuda::moe_experts_dev(*ctx_, x, ids, weights, k, experts, y);
   }
+  // Fused ops: the CUDA kernels where they cover the case (a few rows, bf16 weights), else the
+  // composition. FOLIO_CUDA_FUSED=0 turns them off (A/B measurements).
+  void rms_norm_linear(const Tensor& x, const Tensor& norm_w, float eps, const std::vector<const Tensor*>& w,
+                       const std::vector<Tensor*>& y) override {
+    if (fused_ && cuda::rms_norm_linear_small(*ctx_, x, norm_w, eps, w, y)) return;
+    Backend::rms_norm_linear(x, norm_w, eps, w, y);
+  }
+  void linear_add(const Tensor& x, const Tensor& w, Tensor& h) override {
+    if (!fused_) return Backend::linear_add(x, w, h);
+    cuda::linear(*ctx_, x, w, nullptr, h, /*accumulate=*/true);
+  }
+  void rope_kv_store(Tensor& q, Tensor& k, const Tensor& v, const Tensor& positions, const Tensor& slots, int heads,
+                     int head_dim, float theta, Tensor& k_pool, Tensor& v_pool) override {
+    if (!fused_) return Backend::rope_kv_store(q, k, v, positions, slots, heads, head_dim, theta, k_pool, v_pool);
+    cuda::rope_kv_store(*ctx_, q, k, v, positions, slots, heads, head_dim, theta, k_pool, v_pool);
+  }
+  void rms_norm_route(const Tensor& h, const Tensor& norm_w, float eps, const Tensor& router, int k, float scale,
+                      bool renormalise, Tensor& xn, Tensor& ids, Tensor& weights) override {
+    if (fused_ && cuda::rms_norm_route(*ctx_, h, norm_w, eps, router, k, scale, renormalise, xn, ids, weights)) return;
+    Backend::rms_norm_route(h, norm_w, eps, router, k, scale, renormalise, xn, ids, weights);
+  }
+  void moe_add(const Tensor& xn, const Tensor& ids, const Tensor& weights, int k,
+               const std::vector<ExpertWeights>& experts, const ExpertWeights& shared, Tensor& h) override {
+    if (fused_ && cuda::moe_add_small(*ctx_, xn, ids, weights, k, experts, shared, h)) return;
+    Backend::moe_add(xn, ids, weights, k, experts, shared, h);
+  }
+
   void greedy_next(const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
                    const Tensor& window, const Tensor& whitelist, Tensor& next) override {
     cuda::greedy_next(*ctx_, logits, history, history_len, ngram, window, whitelist, next);
@@ -155,6 +188,7 @@ class CudaBackend final : public Backend {
 
  private:
   std::shared_ptr<cuda::CudaContext> ctx_;
+  const bool fused_ = fused_ops_enabled();
 };
 
 }  // namespace

@@ -10,10 +10,16 @@
 
 namespace folio::cuda {
 
-void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+// accumulate: y += x·Wᵀ (no bias) instead of y = x·Wᵀ + bias (Backend::linear_add).
+void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+            bool accumulate = false);
 // linear for 1..8 bf16 rows without cuBLASLt (gemv.cu); false (nothing done) when the case does
-// not fit: more rows, other dtypes, K not a multiple of 8 or unaligned operands.
+// not fit: more rows, other dtypes, K not a multiple of 8 or unaligned operands. The same for
+// h += x·Wᵀ into an fp32 h, and for Backend::rms_norm_linear (up to 4 weights).
 bool linear_small_rows(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+bool linear_add_small(CudaContext& ctx, const Tensor& x, const Tensor& w, Tensor& h);
+bool rms_norm_linear_small(CudaContext& ctx, const Tensor& x, const Tensor& g, float eps,
+                           const std::vector<const Tensor*>& w, const std::vector<Tensor*>& y);
 // Largest power of two (up to 256) that divides the address: vectorised access needs 16.
 int pointer_alignment(const void* p);
 void layer_norm(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y);
@@ -62,6 +68,14 @@ void router_topk_dev(CudaContext& ctx, const Tensor& logits, int k, float scale,
                      Tensor& weights);
 void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
                      const std::vector<ExpertWeights>& experts, Tensor& y);
+// Fused decode-step ops of backend.h; the bool ones return false (nothing done) for the cases
+// they do not cover, and the caller falls back to the composition.
+void rope_kv_store(CudaContext& ctx, Tensor& q, Tensor& k, const Tensor& v, const Tensor& positions, const Tensor& slots,
+                   int heads, int head_dim, float theta, Tensor& k_pool, Tensor& v_pool);
+bool rms_norm_route(CudaContext& ctx, const Tensor& h, const Tensor& norm_w, float eps, const Tensor& router, int k,
+                    float scale, bool renormalise, Tensor& xn, Tensor& ids, Tensor& weights);
+bool moe_add_small(CudaContext& ctx, const Tensor& xn, const Tensor& ids, const Tensor& weights, int k,
+                   const std::vector<ExpertWeights>& experts, const ExpertWeights& shared, Tensor& h);
 void greedy_next(CudaContext& ctx, const Tensor& logits, Tensor& history, Tensor& history_len, const Tensor& ngram,
                  const Tensor& window, const Tensor& whitelist, Tensor& next);
 void advance_positions(CudaContext& ctx, Tensor& positions, Tensor& seq_lens, Tensor& slots, const Tensor& block_table,

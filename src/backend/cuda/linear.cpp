@@ -86,7 +86,7 @@ LinearPlan& LinearPlans::get(cublasLtHandle_t lt, const LinearKey& key, size_t w
   return plans_.emplace(key, p).first->second;
 }
 
-void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, bool accumulate) {
   require_device(x, kOp, "x");
   require_device(w, kOp, "w");
   require_device(y, kOp, "y");
@@ -100,9 +100,10 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
     require_device(*bias, kOp, "bias");
     require(bias->numel() == N, kOp, "bias must have N elements: " + describe("bias", *bias) + ", " + shapes);
   }
+  require(!accumulate || !bias, kOp, "accumulate takes no bias: " + shapes);
   if (M == 0 || N == 0) return;
   // A few bf16 rows (decode of small batches): the warp-per-column kernel of gemv.cu.
-  if (linear_small_rows(ctx, x, w, bias, y)) return;
+  if (accumulate ? linear_add_small(ctx, x, w, y) : linear_small_rows(ctx, x, w, bias, y)) return;
 
   // Bring (x, w) to a combination cuBLASLt runs: both bf16 or both f32 (f32 only with f32 y).
   Tensor xs = x, ws = w;
@@ -138,7 +139,8 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
   if (!plan) plan = &ctx.linear_plans().get(ctx.lt(), key, ctx.workspace_bytes());
   if (!plan->found) fail(kOp, "cuBLASLt has no algorithm for " + shapes);
 
-  const float alpha = 1.f, beta = 0.f;
+  // accumulate: C = D = y with beta 1, so the residual add happens in the epilogue.
+  const float alpha = 1.f, beta = accumulate ? 1.f : 0.f;
   cublasStatus_t s = cublasLtMatmul(ctx.lt(), plan->op, &alpha, ws.raw(), plan->a, xs.raw(), plan->b, &beta, y.raw(),
                                     plan->c, y.raw(), plan->c, &plan->algo, ctx.workspace(), ctx.workspace_bytes(),
                                     ctx.stream());

@@ -25,6 +25,7 @@
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kernel_util.cuh"
 #include "backend/cuda/mma.cuh"
+#include "backend/cuda/moe_expert_table.h"
 
 namespace folio::cuda {
 namespace {
@@ -109,12 +110,6 @@ __device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float a
     }
   }
 }
-
-struct ExpertPtrs {
-  const bf16* const* gate;
-  const bf16* const* up;
-  const bf16* const* down;
-};
 
 // act[pos, n] = silu(x[token]·gate[e][n]) * (x[token]·up[e][n]) for expert e's sorted pairs.
 // With splits > 1 the block covers K slice blockIdx.z % splits and writes raw fp32 partial
@@ -287,12 +282,12 @@ class ExpertTables {
   std::map<const void*, void*> tables_;  // kept for the process: a few KB per model
 };
 
-ExpertTables& expert_tables() {
-  static ExpertTables t;
-  return t;
-}
-
 }  // namespace
+
+ExpertPtrs expert_pointers(CudaContext& ctx, const std::vector<ExpertWeights>& experts, const char* op) {
+  static ExpertTables tables;
+  return tables.get(ctx, experts, op);
+}
 
 void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
                      const std::vector<ExpertWeights>& experts, Tensor& y) {
@@ -316,7 +311,7 @@ void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const
   require(D % 8 == 0 && I % 8 == 0, op, "D and I must be multiples of 8: " + shapes);
   if (T_ == 0) return;
   const int pairs = static_cast<int>(T_ * k);
-  const ExpertPtrs ptrs = expert_tables().get(ctx, experts, op);
+  const ExpertPtrs ptrs = expert_pointers(ctx, experts, op);
   DeviceScratch offsets = ctx.scratch((E + 1) * sizeof(int32_t), op);
   DeviceScratch order = ctx.scratch(pairs * sizeof(int32_t), op);
   DeviceScratch act = ctx.scratch(size_t(pairs) * I * sizeof(bf16), op);

@@ -1,10 +1,21 @@
 // NeoX ("rotate half") RoPE in place: for each head, pairs (i, i + D/2) rotate by
 // pos * theta^(-2i/D). Angles in fp32 as HF computes them (inv_freq in fp32, then pos * inv_freq).
+// rope_kv_store also writes the rotated keys and the values to their paged-cache slots (the
+// decode step's rope + kv_store in one kernel).
+#include <algorithm>
+#include <initializer_list>
+
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/dispatch.cuh"
 
 namespace folio::cuda {
 namespace {
+
+// The rotation of pair (i, i + D/2) at position pos, in fp32 as HF computes it.
+__device__ __forceinline__ void rope_angle(int32_t pos, int i, int D, float theta, float& s, float& c) {
+  const float inv_freq = 1.f / powf(theta, static_cast<float>(2 * i) / static_cast<float>(D));
+  sincosf(static_cast<float>(pos) * inv_freq, &s, &c);
+}
 
 template <class T>
 __global__ void rope_kernel(T* x, const int32_t* pos, int64_t T_, int heads, int D, float theta) {
@@ -13,15 +24,44 @@ __global__ void rope_kernel(T* x, const int32_t* pos, int64_t T_, int heads, int
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < n; e += int64_t(gridDim.x) * blockDim.x) {
     const int i = static_cast<int>(e % half);
     const int64_t th = e / half;  // t * heads + h
-    const int64_t t = th / heads;
-    const float inv_freq = 1.f / powf(theta, static_cast<float>(2 * i) / static_cast<float>(D));
-    const float angle = static_cast<float>(pos[t]) * inv_freq;
     float s, c;
-    sincosf(angle, &s, &c);
+    rope_angle(pos[th / heads], i, D, theta, s, c);
     T* row = x + th * D;
     const float a = to_f32(row[i]), b = to_f32(row[i + half]);
     row[i] = from_f32<T>(a * c - b * s);
     row[i + half] = from_f32<T>(b * c + a * s);
+  }
+}
+
+// rope of q and k in place, then k and v stored at the row's cache slot (none when slot < 0):
+// one thread per (row, head, pair).
+__global__ void rope_kv_store_kernel(bf16* q, bf16* k, const bf16* v, const int32_t* pos, const int32_t* slots,
+                                     int64_t T_, int heads, int D, float theta, bf16* kp, bf16* vp) {
+  const int half = D / 2;
+  const int64_t n = T_ * heads * half, W = int64_t(heads) * D;
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < n; e += int64_t(gridDim.x) * blockDim.x) {
+    const int i = static_cast<int>(e % half);
+    const int64_t th = e / half, t = th / heads, col = (th % heads) * D + i;
+    float s, c;
+    rope_angle(pos[t], i, D, theta, s, c);
+    bf16* qr = q + th * D;
+    const float qa = to_f32(qr[i]), qb = to_f32(qr[i + half]);
+    qr[i] = from_f32<bf16>(qa * c - qb * s);
+    qr[i + half] = from_f32<bf16>(qb * c + qa * s);
+    bf16* kr = k + th * D;
+    const float ka = to_f32(kr[i]), kb = to_f32(kr[i + half]);
+    const bf16 k0 = from_f32<bf16>(ka * c - kb * s), k1 = from_f32<bf16>(kb * c + ka * s);
+    kr[i] = k0;
+    kr[i + half] = k1;
+    const int32_t slot = slots[t];
+    if (slot < 0) continue;  // inactive row
+    bf16* kd = kp + int64_t(slot) * W + col;
+    bf16* vd = vp + int64_t(slot) * W + col;
+    const bf16* vr = v + t * W + col;
+    kd[0] = k0;
+    kd[half] = k1;
+    vd[0] = vr[0];
+    vd[half] = vr[half];
   }
 }
 
@@ -65,6 +105,28 @@ void rope_neox_dev(CudaContext& ctx, Tensor& x, const Tensor& positions, int hea
     rope_kernel<T><<<grid_for(n, 256), 256, 0, ctx.stream()>>>(x.data<T>(), positions.data<int32_t>(), T_, heads,
                                                                 head_dim, theta);
   });
+  check_launch(op, shapes);
+}
+
+void rope_kv_store(CudaContext& ctx, Tensor& q, Tensor& k, const Tensor& v, const Tensor& positions, const Tensor& slots,
+                   int heads, int head_dim, float theta, Tensor& k_pool, Tensor& v_pool) {
+  const char* op = "rope_kv_store";
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&q, &k, &v, &positions, &slots, &k_pool, &v_pool}) require_device(*t, op, "argument");
+  const int64_t W = int64_t(heads) * head_dim, T_ = q.numel() / std::max<int64_t>(W, 1);
+  const std::string shapes = describe("q", q) + ", " + describe("k", k) + ", " + describe("k_pool", k_pool);
+  require(heads > 0 && head_dim > 0 && head_dim % 2 == 0 && q.dim(-1) == W && k.numel() == q.numel() &&
+              v.numel() == q.numel() && k_pool.dim(-1) == W && v_pool.numel() == k_pool.numel() &&
+              positions.numel() == T_ && slots.numel() == T_ && positions.dtype() == DType::kI32 &&
+              slots.dtype() == DType::kI32,
+          op, "q/k/v [T, heads*head_dim], I32 positions/slots [T] and pools [S, W] expected: " + shapes);
+  require(q.dtype() == DType::kBF16 && k.dtype() == DType::kBF16 && v.dtype() == DType::kBF16 &&
+              k_pool.dtype() == DType::kBF16 && v_pool.dtype() == DType::kBF16,
+          op, "BF16 tensors expected: " + shapes);
+  if (T_ == 0) return;
+  const int64_t n = T_ * heads * (head_dim / 2);
+  rope_kv_store_kernel<<<grid_for(n, 256), 256, 0, ctx.stream()>>>(
+      q.data<bf16>(), k.data<bf16>(), v.data<bf16>(), positions.data<int32_t>(), slots.data<int32_t>(), T_, heads,
+      head_dim, theta, k_pool.data<bf16>(), v_pool.data<bf16>());
   check_launch(op, shapes);
 }
 

@@ -1,71 +1,23 @@
-// MoE router: per row of logits[T, E], softmax in fp32 then top-k (ties to the lower expert
-// index), weights = prob * scale (not renormalised). One warp per row; each lane keeps up to
-// kPerLane logits in registers (E <= 256). ids/weights are copied back to the host (one sync).
+// MoE router over logits[T, E]: one warp per row runs warp_softmax_topk (router_select.cuh).
+// router_topk copies ids/weights back to the host (one sync); router_topk_dev leaves them.
 #include <cmath>
 
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/dispatch.cuh"
+#include "backend/cuda/router_select.cuh"
 
 namespace folio::cuda {
 namespace {
 
-constexpr int kPerLane = 8;  // E <= 32 * kPerLane
+constexpr int kPerLane = kRouterPerLane;
 
 template <class T>
 __global__ void router_kernel(const T* logits, int64_t rows, int E, int k, float scale, bool renorm, int32_t* ids,
                               float* weights) {
-  const int lane = threadIdx.x & 31;
   const int64_t row = blockIdx.x * int64_t(blockDim.x / 32) + threadIdx.x / 32;
   if (row >= rows) return;
   const T* lr = logits + row * E;
-  float v[kPerLane];
-  float mx = -INFINITY;
-#pragma unroll
-  for (int s = 0; s < kPerLane; ++s) {
-    const int j = s * 32 + lane;
-    v[s] = j < E ? to_f32(lr[j]) : -INFINITY;
-    mx = fmaxf(mx, v[s]);
-  }
-  mx = warp_max(mx);
-  float sum = 0.f;
-#pragma unroll
-  for (int s = 0; s < kPerLane; ++s) {
-    const int j = s * 32 + lane;
-    v[s] = j < E ? expf(v[s] - mx) : -1.f;  // probabilities are >= 0; -1 marks "not an expert"
-    sum += j < E ? v[s] : 0.f;
-  }
-  const float inv = 1.f / warp_sum(sum);
-  for (int r = 0; r < k; ++r) {
-    // This lane's best remaining (value, index); lanes hold indices s*32+lane, ascending in s.
-    float best = -2.f;
-    int best_j = 1 << 30;
-#pragma unroll
-    for (int s = 0; s < kPerLane; ++s)
-      if (v[s] > best) {
-        best = v[s];
-        best_j = s * 32 + lane;
-      }
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-      const int oj = __shfl_xor_sync(0xffffffffu, best_j, o);
-      if (ob > best || (ob == best && oj < best_j)) {
-        best = ob;
-        best_j = oj;
-      }
-    }
-    if (lane == 0) {
-      ids[row * k + r] = best_j;
-      weights[row * k + r] = best * inv * scale;
-    }
-#pragma unroll
-    for (int s = 0; s < kPerLane; ++s)
-      if (s * 32 + lane == best_j) v[s] = -2.f;  // taken
-  }
-  if (renorm && lane == 0) {  // norm_topk_prob: the k weights divided by their sum
-    float s = 1e-20f;
-    for (int r = 0; r < k; ++r) s += weights[row * k + r];
-    for (int r = 0; r < k; ++r) weights[row * k + r] /= s;
-  }
+  warp_softmax_topk([&](int j) { return to_f32(lr[j]); }, E, k, scale, renorm, ids + row * k, weights + row * k);
 }
 
 }  // namespace

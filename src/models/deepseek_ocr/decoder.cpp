@@ -74,58 +74,32 @@ void Decoder::attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache&
   be_.add(h, o, h);
 }
 
-namespace {
-
-Tensor swiglu(Backend& be, const Tensor& x, const Tensor& gate, const Tensor& up, const Tensor& down) {
-  Tensor g = linear_new(be, x, gate, nullptr);
-  Tensor u = linear_new(be, x, up, nullptr);
-  be.silu_mul(g, u, g);
-  return linear_new(be, g, down, nullptr);
-}
-
-}  // namespace
-
 void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device) {
   Tensor xn = be_.empty(h.shape(), be_.act_dtype());
-  be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xn);
   if (!lw.moe) {
-    Tensor y = swiglu(be_, xn, lw.gate, lw.up, lw.down);
+    be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xn);
+    Tensor y = swiglu(be_, xn, ExpertWeights{lw.gate, lw.up, lw.down});
     be_.add(h, y, h);
     return;
   }
   // Router in fp32 (§3.7): logits, softmax over all experts, top-k, weights as they are.
   const int64_t T = h.dim(0);
-  // The router reads the normalised rows in fp32, computed from the fp32 residual where the
-  // activations are bf16: a near-tie between experts must not be decided by xn's rounding.
-  Tensor xf = xn;
-  if (xn.dtype() != DType::kF32) {
-    xf = be_.empty(xn.shape(), DType::kF32);
-    if (h.dtype() == DType::kF32) be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xf);
-    else be_.cast_f32(xn, xf);
-  }
-  Tensor logits = be_.empty({T, cfg_.experts}, DType::kF32);
-  be_.linear(xf, lw.router, nullptr, logits);
-  Tensor routed = be_.empty(h.shape(), be_.act_dtype());
+  Tensor ids = be_.empty({T, cfg_.top_k}, DType::kI32), weights = be_.empty({T, cfg_.top_k}, DType::kF32);
+  be_.rms_norm_route(h, lw.post_norm.w, cfg_.rms_eps, lw.router, cfg_.top_k, cfg_.routed_scale, cfg_.norm_topk, xn,
+                     ids, weights);
   if (routing_on_device) {
-    Tensor ids = be_.empty({T, cfg_.top_k}, DType::kI32), weights = be_.empty({T, cfg_.top_k}, DType::kF32);
-    be_.router_topk_dev(logits, cfg_.top_k, cfg_.routed_scale, cfg_.norm_topk, ids, weights);
-    be_.moe_experts_dev(xn, ids, weights, cfg_.top_k, lw.experts, routed);
-  } else {
-    std::vector<int32_t> ids;
-    std::vector<float> weights;
-    be_.router_topk(logits, cfg_.top_k, cfg_.routed_scale, ids, weights);
-    if (cfg_.norm_topk) {
-      for (int64_t t = 0; t < T; ++t) {
-        float s = 1e-20f;
-        for (int j = 0; j < cfg_.top_k; ++j) s += weights[t * cfg_.top_k + j];
-        for (int j = 0; j < cfg_.top_k; ++j) weights[t * cfg_.top_k + j] /= s;
-      }
-    }
-    be_.moe_experts(xn, ids, weights, cfg_.top_k, lw.experts, routed);
+    be_.moe_add(xn, ids, weights, cfg_.top_k, lw.experts, lw.shared, h);
+    return;
   }
+  // Prefill: the counts per expert come to the host, so the grouped products are sized exactly.
+  const Tensor host_ids = be_.to_host(ids), host_w = be_.to_host(weights);
+  const std::vector<int32_t> id_vec(host_ids.data<int32_t>(), host_ids.data<int32_t>() + host_ids.numel());
+  const std::vector<float> w_vec(host_w.data<float>(), host_w.data<float>() + host_w.numel());
+  Tensor routed = be_.empty(h.shape(), be_.act_dtype());
+  be_.moe_experts(xn, id_vec, w_vec, cfg_.top_k, lw.experts, routed);
   be_.add(h, routed, h);
   if (lw.shared.gate.defined()) {
-    Tensor s = swiglu(be_, xn, lw.shared.gate, lw.shared.up, lw.shared.down);
+    Tensor s = swiglu(be_, xn, lw.shared);
     be_.add(h, s, h);
   }
 }

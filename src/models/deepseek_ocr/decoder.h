@@ -67,6 +67,9 @@ class Decoder {
   // routing_on_device: router ids/weights stay on the device (decode steps); otherwise they
   // come to the host and the experts run as grouped products over host-known counts (prefill).
   void ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device = false);
+  // A decode step's FFN: the MoE through ffn_block's device routing, the dense layer through
+  // the fused norm + products.
+  void paged_ffn_block(Tensor& h, const DecoderLayerWeights& lw);
   AttentionSpec attention_spec() const;
 
   const DecoderConfig& cfg_;

@@ -33,19 +33,27 @@ std::vector<float> Decoder::prefill_paged(PagedKvCache& cache, const Tensor& slo
 void Decoder::paged_attention_block(Tensor& h, const DecoderLayerWeights& lw, PagedKvCache& cache, int layer,
                                     const DecodeBatch& b) {
   const int64_t B = h.dim(0), width = int64_t(cfg_.heads) * cfg_.head_dim;
-  Tensor xn = be_.empty(h.shape(), be_.act_dtype());
-  be_.rms_norm(h, lw.input_norm.w, cfg_.rms_eps, xn);
-  Tensor q = linear_new(be_, xn, lw.q, nullptr);
-  Tensor k = linear_new(be_, xn, lw.k, nullptr);
-  Tensor v = linear_new(be_, xn, lw.v, nullptr);
-  be_.rope_neox_dev(q, b.positions, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
-  be_.rope_neox_dev(k, b.positions, cfg_.heads, cfg_.head_dim, cfg_.rope_theta);
-  be_.kv_store(k, v, b.slots, cache.k[layer], cache.v[layer]);
+  Tensor q = be_.empty({B, width}, be_.act_dtype()), k = be_.empty({B, width}, be_.act_dtype()),
+         v = be_.empty({B, width}, be_.act_dtype());
+  be_.rms_norm_linear(h, lw.input_norm.w, cfg_.rms_eps, {&lw.q, &lw.k, &lw.v}, {&q, &k, &v});
+  be_.rope_kv_store(q, k, v, b.positions, b.slots, cfg_.heads, cfg_.head_dim, cfg_.rope_theta, cache.k[layer],
+                    cache.v[layer]);
   Tensor a = be_.empty({B, width}, be_.act_dtype());
   be_.paged_attention(q, cache.k[layer], cache.v[layer], b.block_table, b.seq_lens, cache.block_size, attention_spec(),
                       a);
-  Tensor o = linear_new(be_, a, lw.o, nullptr);
-  be_.add(h, o, h);
+  be_.linear_add(a, lw.o, h);
+}
+
+void Decoder::paged_ffn_block(Tensor& h, const DecoderLayerWeights& lw) {
+  if (lw.moe) {
+    ffn_block(h, lw, /*routing_on_device=*/true);
+    return;
+  }
+  const int64_t B = h.dim(0), I = lw.gate.dim(0);
+  Tensor g = be_.empty({B, I}, be_.act_dtype()), u = be_.empty({B, I}, be_.act_dtype());
+  be_.rms_norm_linear(h, lw.post_norm.w, cfg_.rms_eps, {&lw.gate, &lw.up}, {&g, &u});
+  be_.silu_mul(g, u, g);
+  be_.linear_add(g, lw.down, h);
 }
 
 void Decoder::decode_step(PagedKvCache& cache, DecodeBatch& b) {
@@ -57,11 +65,9 @@ void Decoder::decode_step(PagedKvCache& cache, DecodeBatch& b) {
   be_.gather_rows_dev(w_.embed_tokens, b.tokens, h);
   for (int l = 0; l < cfg_.layers; ++l) {
     paged_attention_block(h, w_.layers[l], cache, l, b);
-    ffn_block(h, w_.layers[l], /*routing_on_device=*/true);
+    paged_ffn_block(h, w_.layers[l]);
   }
-  Tensor normed = be_.empty(h.shape(), be_.act_dtype());
-  be_.rms_norm(h, w_.norm.w, cfg_.rms_eps, normed);
-  be_.linear(normed, w_.lm_head, nullptr, b.logits);
+  be_.rms_norm_linear(h, w_.norm.w, cfg_.rms_eps, {&w_.lm_head}, {&b.logits});
 }
 
 }  // namespace folio

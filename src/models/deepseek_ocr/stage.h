@@ -17,15 +17,6 @@ inline void trace(const Trace& t, const std::string& name, const Tensor& v) {
   if (t) t(name, v);
 }
 
-// y = x·Wᵀ + b into a new activation tensor [rows, N].
-inline Tensor linear_new(Backend& be, const Tensor& x, const Tensor& w, const Tensor* bias) {
-  Shape s = x.shape();
-  s.back() = w.dim(0);
-  Tensor y = be.empty(s, be.act_dtype());
-  be.linear(x, w, bias, y);
-  return y;
-}
-
 inline Tensor linear_new(Backend& be, const Tensor& x, const LinearWeights& l) { return linear_new(be, x, l.w, l.bias()); }
 
 // The q, k and v parts of a fused [3*D, D] projection are row ranges of its weight and bias;
