@@ -72,7 +72,7 @@ if has ab; then
 fi
 # Kernel times of one single-stream decode step (ncu; the step's launches end with advance_kernel).
 if has profile; then
-  step profile 400 ncu --csv --metrics gpu__time_duration.sum --graph-profiling node "${bench[@]}" --mode base \
+  step profile 400 ncu --csv --metrics gpu__time_duration.sum --graph-profiling node --cache-control none --clock-control none "${bench[@]}" --mode base \
     --pages 1 --concurrency 1 --max-tokens 4
   python3 scripts/gpu/ncu_kernel_sum.py "$out/profile.log" 25 --last-step advance_kernel
 fi

@@ -55,16 +55,13 @@ __global__ void __launch_bounds__(kNormWarps * 32) norm_gemv_kernel(const X* __r
                                                                      float eps, int K, Segments seg) {
   extern __shared__ __align__(16) unsigned char smem[];
   bf16* xs = reinterpret_cast<bf16*>(smem);  // [M, K]
+  __shared__ float scratch[32];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  for (int r = warp; r < M; r += kNormWarps) {
+  for (int r = 0; r < M; ++r) {  // the whole block per row: its loads are all in flight at once
     const X* xr = x + int64_t(r) * K;
-    float ss = 0.f;
-    for (int i = lane; i < K; i += 32) {
-      const float v = to_f32(xr[i]);
-      ss += v * v;
-    }
-    const float inv = rsqrtf(warp_sum(ss) / static_cast<float>(K) + eps);
-    for (int i = lane; i < K; i += 32) xs[r * K + i] = __float2bfloat16_rn(to_f32(xr[i]) * inv * load_any(g, gdt, i));
+    const float inv = block_rms_inv(xr, K, eps, scratch);
+    for (int i = threadIdx.x; i < K; i += blockDim.x)
+      xs[r * K + i] = __float2bfloat16_rn(to_f32(xr[i]) * inv * load_any(g, gdt, i));
   }
   __syncthreads();
   for (int n = blockIdx.x * kNormWarps + warp; n < seg.total; n += gridDim.x * kNormWarps) {

@@ -255,21 +255,22 @@ SplitK split_k(int busy_blocks, int K, int sms) {
 }
 
 // Device arrays of the experts' weight addresses, built once per expert list (the model's
-// weights live as long as the backend).
+// weights live as long as the backend). Keyed by every address in the list: a list freed and
+// another allocated at the same first address (tests; models loaded one after another) must
+// not find the old table.
 class ExpertTables {
  public:
   ExpertPtrs get(CudaContext& ctx, const std::vector<ExpertWeights>& experts, const char* op) {
-    std::lock_guard<std::mutex> lock(mu_);
-    const void* key = experts.front().gate.raw();
-    auto it = tables_.find(key);
-    if (it != tables_.end()) return view(it->second, experts.size());
     std::vector<const void*> ptrs;
     for (int which = 0; which < 3; ++which)
       for (const ExpertWeights& x : experts) ptrs.push_back(which == 0 ? x.gate.raw() : which == 1 ? x.up.raw() : x.down.raw());
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tables_.find(ptrs);
+    if (it != tables_.end()) return view(it->second, experts.size());
     void* dev = nullptr;
     check(cudaMalloc(&dev, ptrs.size() * sizeof(void*)), op, "expert address table");
     check(cudaMemcpy(dev, ptrs.data(), ptrs.size() * sizeof(void*), cudaMemcpyHostToDevice), op, "expert address table");
-    tables_[key] = dev;
+    tables_[ptrs] = dev;
     return view(dev, experts.size());
   }
 
@@ -279,7 +280,7 @@ class ExpertTables {
     return {p, p + E, p + 2 * E};
   }
   std::mutex mu_;
-  std::map<const void*, void*> tables_;  // kept for the process: a few KB per model
+  std::map<std::vector<const void*>, void*> tables_;  // kept for the process: a few KB per list
 };
 
 }  // namespace

@@ -6,9 +6,11 @@
 // 1. gate_up: warp (pair, j) computes silu(x·gate[j]) * (x·up[j]) for one (row, expert) pair
 //    (blockIdx.y < T*k) or for a row's shared MLP (the last T values of blockIdx.y), rounded
 //    to bf16 as the products' input.
-// 2. down: warp (row, c) sums weight_j * (act_j · down_{e_j}[c]) over the row's k experts plus
-//    act_shared · shared_down[c], in fp32, and adds it to the fp32 residual h[row, c]. One
-//    warp owns each output element: no atomics, the same result on every run.
+// 2. down: block (c, row), one warp per task: each of the row's k experts (act_j ·
+//    down_{e_j}[c], times its router weight) and each I-wide part of the shared MLP's down
+//    row; the block sums the warps' results in a fixed order and adds them to the fp32
+//    residual h[row, c]. One block owns each output element: no atomics, the same result on
+//    every run, and every weight row of the element is streaming at the same time.
 #include <algorithm>
 #include <initializer_list>
 
@@ -19,7 +21,7 @@
 namespace folio::cuda {
 namespace {
 
-constexpr int kMaxRows = 8, kWarps = 4;
+constexpr int kMaxRows = 8, kWarps = 4, kDownWarps = 8;
 
 __global__ void __launch_bounds__(kWarps * 32)
     moe_small_gate_up_kernel(const bf16* __restrict__ x, int D, const int32_t* __restrict__ ids, int k, int routed_pairs,
@@ -32,42 +34,54 @@ __global__ void __launch_bounds__(kWarps * 32)
   const bf16* gate = routed ? w.gate[ids[p]] : shared_gate;
   const bf16* up = routed ? w.up[ids[p]] : shared_up;
   const uint4* xr = reinterpret_cast<const uint4*>(x + int64_t(row) * D);
-  // Gate and up are two weight rows against one x row: one lane_dots pass each.
-  float gp[1] = {0.f}, up_part[1] = {0.f};
-  auto x_chunk = [&](int, int c) { return __ldg(xr + c); };
-  lane_dots<1>(reinterpret_cast<const uint4*>(gate + int64_t(j) * D), D / 8, lane, x_chunk, gp);
-  lane_dots<1>(reinterpret_cast<const uint4*>(up + int64_t(j) * D), D / 8, lane, x_chunk, up_part);
-  const float g = warp_sum(gp[0]), u = warp_sum(up_part[0]);
+  float g = 0.f, u = 0.f;
+  lane_dots_pair(reinterpret_cast<const uint4*>(gate + int64_t(j) * D), reinterpret_cast<const uint4*>(up + int64_t(j) * D),
+                 D / 8, lane, [&](int c) { return __ldg(xr + c); }, g, u);
+  g = warp_sum(g);
+  u = warp_sum(u);
   if (lane == 0) {
     bf16* out = routed ? act + int64_t(p) * I : act_shared + int64_t(row) * Is;
     out[j] = __float2bfloat16_rn(g / (1.f + __expf(-g)) * u);
   }
 }
 
-__global__ void __launch_bounds__(kWarps * 32)
+__global__ void __launch_bounds__(kDownWarps * 32)
     moe_small_down_kernel(const bf16* __restrict__ act, const bf16* __restrict__ act_shared,
                           const int32_t* __restrict__ ids, const float* __restrict__ rw, int k, ExpertPtrs w, int I,
                           const bf16* shared_down, int Is, int D, float* h) {
-  const int row = blockIdx.y, c = blockIdx.x * kWarps + (threadIdx.x >> 5), lane = threadIdx.x & 31;
-  if (c >= D) return;
-  float total = 0.f;
-  for (int j = 0; j < k; ++j) {
-    const int p = row * k + j;
-    const uint4* ar = reinterpret_cast<const uint4*>(act + int64_t(p) * I);
-    float part[1] = {0.f};
-    lane_dots<1>(reinterpret_cast<const uint4*>(w.down[ids[p]] + int64_t(c) * I), I / 8, lane,
-                 [&](int, int q) { return ar[q]; }, part);
-    total = fmaf(rw[p], part[0], total);
+  const int c = blockIdx.x, row = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int tasks = k + (shared_down ? (Is + I - 1) / I : 0);
+  float part = 0.f;
+  for (int t = warp; t < tasks; t += kDownWarps) {
+    const bf16 *wrow, *arow;
+    int width;
+    float scale = 1.f;
+    if (t < k) {
+      const int p = row * k + t;
+      wrow = w.down[ids[p]] + int64_t(c) * I;
+      arow = act + int64_t(p) * I;
+      width = I;
+      scale = rw[p];
+    } else {  // part t - k of the shared MLP's down row
+      const int off = (t - k) * I;
+      wrow = shared_down + int64_t(c) * Is + off;
+      arow = act_shared + int64_t(row) * Is + off;
+      width = min(I, Is - off);
+    }
+    const uint4* a4 = reinterpret_cast<const uint4*>(arow);
+    float dot[1] = {0.f};
+    lane_dots<1>(reinterpret_cast<const uint4*>(wrow), width / 8, lane, [&](int, int q) { return a4[q]; }, dot);
+    part = fmaf(scale, dot[0], part);
   }
-  if (shared_down) {
-    const uint4* ar = reinterpret_cast<const uint4*>(act_shared + int64_t(row) * Is);
-    float part[1] = {0.f};
-    lane_dots<1>(reinterpret_cast<const uint4*>(shared_down + int64_t(c) * Is), Is / 8, lane,
-                 [&](int, int q) { return ar[q]; }, part);
-    total += part[0];
+  part = warp_sum(part);
+  __shared__ float parts[kDownWarps];
+  if (lane == 0) parts[warp] = part;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float total = 0.f;
+    for (int i = 0; i < kDownWarps; ++i) total += parts[i];
+    h[int64_t(row) * D + c] += total;
   }
-  total = warp_sum(total);
-  if (lane == 0) h[int64_t(row) * D + c] += total;
 }
 
 bool bf16_aligned(const Tensor& t) { return t.dtype() == DType::kBF16 && pointer_alignment(t.raw()) >= 16; }
@@ -108,7 +122,7 @@ bool moe_add_small(CudaContext& ctx, const Tensor& xn, const Tensor& ids, const 
       has_shared ? shared.gate.data<bf16>() : nullptr, has_shared ? shared.up.data<bf16>() : nullptr, int(Is),
       act.as<bf16>(), act_shared.as<bf16>());
   check_launch(op, shapes);
-  moe_small_down_kernel<<<dim3(unsigned((D + kWarps - 1) / kWarps), unsigned(T_)), kWarps * 32, 0, ctx.stream()>>>(
+  moe_small_down_kernel<<<dim3(unsigned(D), unsigned(T_)), kDownWarps * 32, 0, ctx.stream()>>>(
       act.as<bf16>(), act_shared.as<bf16>(), ids.data<int32_t>(), weights.data<float>(), k, ptrs, int(I),
       has_shared ? shared.down.data<bf16>() : nullptr, int(Is), int(D), h.data<float>());
   check_launch(op, shapes);
