@@ -12,6 +12,7 @@
 
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/gemv_util.cuh"
+#include "backend/cuda/pdl.cuh"
 
 namespace folio::cuda {
 namespace {
@@ -23,6 +24,8 @@ template <int M, class Y, bool kAccumulate>
 __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(const bf16* __restrict__ x, const bf16* __restrict__ w,
                                                             const void* bias, int bdt, Y* __restrict__ y, int N, int K) {
   const int n = blockIdx.x * kWarps + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+  if (n < N) prefetch_rows(w + int64_t(n) * K, int64_t(K) * sizeof(bf16), lane);
+  wait_for_inputs();
   if (n >= N) return;
   float acc[M];
 #pragma unroll
@@ -57,6 +60,19 @@ __global__ void __launch_bounds__(kNormWarps * 32) norm_gemv_kernel(const X* __r
   bf16* xs = reinterpret_cast<bf16*>(smem);  // [M, K]
   __shared__ float scratch[32];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  {  // this warp's first column: its weight row streams towards L2 while the rows are normalised
+    const int n = blockIdx.x * kNormWarps + warp;
+    const bf16* wfirst = seg.w[0];
+    int first = seg.begin[0];
+#pragma unroll
+    for (int s = 1; s < kMaxSegments; ++s)
+      if (s < seg.count && n >= seg.begin[s]) {
+        wfirst = seg.w[s];
+        first = seg.begin[s];
+      }
+    if (n < seg.total) prefetch_rows(wfirst + int64_t(n - first) * K, int64_t(K) * sizeof(bf16), lane);
+  }
+  wait_for_inputs();
   for (int r = 0; r < M; ++r) {  // the whole block per row: its loads are all in flight at once
     const X* xr = x + int64_t(r) * K;
     const float inv = block_rms_inv(xr, K, eps, scratch);
@@ -97,7 +113,7 @@ void launch_rows(CudaContext& ctx, int M, const bf16* x, const bf16* w, const vo
   const dim3 grid((N + kWarps - 1) / kWarps), block(kWarps * 32);
   switch (M) {
 #define FOLIO_GEMV_CASE(R) \
-  case R: gemv_kernel<R, Y, kAccumulate><<<grid, block, 0, ctx.stream()>>>(x, w, bias, bdt, y, N, K); break;
+  case R: launch_pdl(gemv_kernel<R, Y, kAccumulate>, grid, block, 0, ctx.stream(), x, w, bias, bdt, y, N, K); break;
     FOLIO_GEMV_CASE(1) FOLIO_GEMV_CASE(2) FOLIO_GEMV_CASE(3) FOLIO_GEMV_CASE(4)
     FOLIO_GEMV_CASE(5) FOLIO_GEMV_CASE(6) FOLIO_GEMV_CASE(7) FOLIO_GEMV_CASE(8)
 #undef FOLIO_GEMV_CASE
@@ -111,7 +127,7 @@ void launch_norm_rows(CudaContext& ctx, int M, const X* x, const void* g, int gd
   const size_t smem = size_t(M) * K * sizeof(bf16);
   switch (M) {
 #define FOLIO_NORM_GEMV_CASE(R) \
-  case R: norm_gemv_kernel<R, X, Y><<<blocks, kNormWarps * 32, smem, ctx.stream()>>>(x, g, gdt, eps, K, seg); break;
+  case R: launch_pdl(norm_gemv_kernel<R, X, Y>, dim3(blocks), dim3(kNormWarps * 32), smem, ctx.stream(), x, g, gdt, eps, K, seg); break;
     FOLIO_NORM_GEMV_CASE(1) FOLIO_NORM_GEMV_CASE(2) FOLIO_NORM_GEMV_CASE(3) FOLIO_NORM_GEMV_CASE(4)
     FOLIO_NORM_GEMV_CASE(5) FOLIO_NORM_GEMV_CASE(6) FOLIO_NORM_GEMV_CASE(7) FOLIO_NORM_GEMV_CASE(8)
 #undef FOLIO_NORM_GEMV_CASE

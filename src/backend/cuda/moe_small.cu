@@ -16,6 +16,7 @@
 
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/gemv_util.cuh"
+#include "backend/cuda/pdl.cuh"
 #include "backend/cuda/moe_expert_table.h"
 
 namespace folio::cuda {
@@ -28,6 +29,7 @@ __global__ void __launch_bounds__(kWarps * 32)
                              ExpertPtrs w, int I, const bf16* shared_gate, const bf16* shared_up, int Is, bf16* act,
                              bf16* act_shared) {
   const int p = blockIdx.y, j = blockIdx.x * kWarps + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+  wait_for_inputs();  // the experts come from the router: nothing to prefetch before
   const bool routed = p < routed_pairs;
   const int row = routed ? p / k : p - routed_pairs, width = routed ? I : Is;
   if (j >= width) return;
@@ -50,6 +52,7 @@ __global__ void __launch_bounds__(kDownWarps * 32)
                           const int32_t* __restrict__ ids, const float* __restrict__ rw, int k, ExpertPtrs w, int I,
                           const bf16* shared_down, int Is, int D, float* h) {
   const int c = blockIdx.x, row = blockIdx.y, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  wait_for_inputs();
   const int tasks = k + (shared_down ? (Is + I - 1) / I : 0);
   float part = 0.f;
   for (int t = warp; t < tasks; t += kDownWarps) {
@@ -116,15 +119,16 @@ bool moe_add_small(CudaContext& ctx, const Tensor& xn, const Tensor& ids, const 
   DeviceScratch act = ctx.scratch(size_t(pairs) * I * sizeof(bf16), op);
   DeviceScratch act_shared = ctx.scratch(std::max<size_t>(1, size_t(T_ * Is)) * sizeof(bf16), op);
   const int64_t widest = std::max(I, Is);
-  moe_small_gate_up_kernel<<<dim3(unsigned((widest + kWarps - 1) / kWarps), unsigned(pairs + (has_shared ? T_ : 0))),
-                             kWarps * 32, 0, ctx.stream()>>>(
-      xn.data<bf16>(), int(D), ids.data<int32_t>(), k, pairs, ptrs, int(I),
-      has_shared ? shared.gate.data<bf16>() : nullptr, has_shared ? shared.up.data<bf16>() : nullptr, int(Is),
-      act.as<bf16>(), act_shared.as<bf16>());
-  check_launch(op, shapes);
-  moe_small_down_kernel<<<dim3(unsigned(D), unsigned(T_)), kDownWarps * 32, 0, ctx.stream()>>>(
-      act.as<bf16>(), act_shared.as<bf16>(), ids.data<int32_t>(), weights.data<float>(), k, ptrs, int(I),
-      has_shared ? shared.down.data<bf16>() : nullptr, int(Is), int(D), h.data<float>());
+  check(launch_pdl(moe_small_gate_up_kernel,
+                   dim3(unsigned((widest + kWarps - 1) / kWarps), unsigned(pairs + (has_shared ? T_ : 0))),
+                   dim3(kWarps * 32), 0, ctx.stream(), xn.data<bf16>(), int(D), ids.data<int32_t>(), k, pairs, ptrs,
+                   int(I), has_shared ? shared.gate.data<bf16>() : nullptr,
+                   has_shared ? shared.up.data<bf16>() : nullptr, int(Is), act.as<bf16>(), act_shared.as<bf16>()),
+        op, shapes);
+  check(launch_pdl(moe_small_down_kernel, dim3(unsigned(D), unsigned(T_)), dim3(kDownWarps * 32), 0, ctx.stream(),
+                   act.as<bf16>(), act_shared.as<bf16>(), ids.data<int32_t>(), weights.data<float>(), k, ptrs, int(I),
+                   has_shared ? shared.down.data<bf16>() : nullptr, int(Is), int(D), h.data<float>()),
+        op, shapes);
   check_launch(op, shapes);
   return true;
 }

@@ -13,6 +13,7 @@
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/dispatch.cuh"
 #include "backend/cuda/gemv_util.cuh"
+#include "backend/cuda/pdl.cuh"
 #include "backend/cuda/router_select.cuh"
 
 namespace folio::cuda {
@@ -26,6 +27,9 @@ __global__ void __launch_bounds__(kThreads) norm_logits_kernel(const X* h, const
   extern __shared__ __align__(16) float xf[];  // [D]
   __shared__ float scratch[32];
   const int64_t row = blockIdx.x;
+  const int e = blockIdx.y * kWarps + (threadIdx.x >> 5), lane = threadIdx.x & 31, chunks = D / 8;
+  if (e < E) prefetch_rows(router + int64_t(e) * D, int64_t(D) * sizeof(bf16), lane);
+  wait_for_inputs();
   const X* hr = h + row * D;
   const float inv = block_rms_inv(hr, D, eps, scratch);
   for (int i = threadIdx.x; i < D; i += blockDim.x) {
@@ -34,7 +38,6 @@ __global__ void __launch_bounds__(kThreads) norm_logits_kernel(const X* h, const
     if (blockIdx.y == 0) xn[row * D + i] = __float2bfloat16_rn(v);
   }
   __syncthreads();
-  const int e = blockIdx.y * kWarps + (threadIdx.x >> 5), lane = threadIdx.x & 31, chunks = D / 8;
   if (e >= E) return;
   const uint4* wr = reinterpret_cast<const uint4*>(router + int64_t(e) * D);
   float acc = 0.f;
@@ -75,9 +78,10 @@ bool rms_norm_route(CudaContext& ctx, const Tensor& h, const Tensor& norm_w, flo
   Tensor logits = ctx.alloc_tensor({rows, E}, DType::kF32, op);
   dispatch_act(h, op, "h", [&](auto tag) {
     using X = decltype(tag);
-    norm_logits_kernel<X><<<dim3(unsigned(rows), unsigned((E + kWarps - 1) / kWarps)), kThreads, D * sizeof(float),
-                            ctx.stream()>>>(h.data<X>(), norm_w.raw(), gdt, eps, int(D), router.data<bf16>(), int(E),
-                                            xn.data<bf16>(), logits.data<float>());
+    check(launch_pdl(norm_logits_kernel<X>, dim3(unsigned(rows), unsigned((E + kWarps - 1) / kWarps)), dim3(kThreads),
+                     D * sizeof(float), ctx.stream(), h.data<X>(), norm_w.raw(), gdt, eps, int(D), router.data<bf16>(),
+                     int(E), xn.data<bf16>(), logits.data<float>()),
+          op, shapes);
   });
   check_launch(op, shapes);
   router_topk_dev(ctx, logits, k, scale, renormalise, ids, weights);
