@@ -4,8 +4,8 @@
 # builds the lite CUDA binary into build-gpu/ (kept between calls on a warm machine), runs the
 # GPU tests, writes a full-size random checkpoint to /tmp/full and measures the batching engine
 # (folio bench --concurrency C) next to the PyTorch eager baseline (scripts/gpu/baseline_torch.py).
-# STEPS picks a subset of: build tests ops conformance model compare single ab profile curve gundam
-# memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
+# STEPS picks a subset of: build tests ops conformance model compare single ab vs_old profile curve
+# gundam memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
 # (GOLDEN=dir to override; the device tool carries it with carry [".gl"]).
 # Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
 set -o pipefail
@@ -68,6 +68,22 @@ if has ab; then
   step single_fused 200 "${bench[@]}" --mode base --pages 2 --concurrency 1 --max-tokens 300
   for f in single_unfused single_fused; do
     python3 -c "import json;d=json.load(open('$out/$f.log'));print('$f', {k:v for k,v in d.items() if 'tpot' in k or 'ttft' in k or 'tokens_per' in k})" 2>&1 | cut -c1-400
+  done
+fi
+# The single-stream run of an older tree (OLD_TAR: a `git archive REV` tarball) and of this one,
+# alternately on the same machine, for before/after figures.
+if has vs_old; then
+  rm -rf /tmp/old-src && mkdir -p /tmp/old-src && tar xf "${OLD_TAR:-.gl/old.tar}" -C /tmp/old-src
+  step old_configure 120 cmake -S /tmp/old-src -B /tmp/old-src/build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DFOLIO_FULL=OFF -DFOLIO_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a
+  step old_build 400 ninja -C /tmp/old-src/build-gpu -j16 folio
+  old_bench=(/tmp/old-src/build-gpu/folio bench --device cuda --model "$model" --stages batch)
+  for i in 1 2; do
+    step "old_single_$i" 200 "${old_bench[@]}" --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"
+    step "new_single_$i" 200 "${bench[@]}" --mode base --pages 4 --concurrency 1 --max-tokens "$tokens"
+  done
+  for f in old_single_1 new_single_1 old_single_2 new_single_2; do
+    python3 -c "import json;d=json.load(open('$out/$f.log'))['batch'];print('$f', 'tpot', round(d['tpot_ms']['mean'],4), 'ttft p50', round(d['ttft_ms']['p50'],2), 'encoder p50', round(d['encoder_ms']['p50'],2))"
   done
 fi
 # Kernel times of one single-stream decode step (ncu; the step's launches end with advance_kernel).
