@@ -85,6 +85,12 @@ if has vs_old; then
   for f in old_single_1 new_single_1 old_single_2 new_single_2; do
     python3 -c "import json;d=json.load(open('$out/$f.log'))['batch'];print('$f', 'tpot', round(d['tpot_ms']['mean'],4), 'ttft p50', round(d['ttft_ms']['p50'],2), 'encoder p50', round(d['encoder_ms']['p50'],2))"
   done
+  # The encoder alone (no decoding between pages), 8 pages each.
+  for i in 1 2; do
+    step "old_encoder_$i" 200 /tmp/old-src/build-gpu/folio bench --device cuda --model "$model" --stages encoder --mode base --pages 8
+    step "new_encoder_$i" 200 "$folio" bench --device cuda --model "$model" --stages encoder --mode base --pages 8
+  done
+  grep -h -o '"encoder[^}]*}' "$out"/old_encoder_*.log "$out"/new_encoder_*.log | cut -c1-200
 fi
 # Kernel times of one single-stream decode step (ncu; the step's launches end with advance_kernel).
 if has profile; then
