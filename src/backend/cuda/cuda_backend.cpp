@@ -9,6 +9,7 @@
 #include "backend/cuda/cuda_graph.h"
 #include "backend/cuda/cuda_ops.h"
 #include "core/bf16.h"
+#include "core/parallel.h"
 
 namespace folio {
 namespace {
@@ -54,7 +55,10 @@ class CudaBackend final : public Backend {
     Tensor staged = Tensor::empty(src.shape(), DType::kBF16);
     const float* f = src.data<float>();
     uint16_t* b = staged.data<uint16_t>();
-    for (int64_t i = 0, n = src.numel(); i < n; ++i) b[i] = f32_to_bf16(f[i]);
+    // Over the worker pool: an encoder view's pixels are millions of values.
+    parallel_for(src.numel(), 1 << 16, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) b[i] = f32_to_bf16(f[i]);
+    });
     Tensor d = ctx_->alloc_tensor(src.shape(), DType::kBF16, op);
     if (staged.nbytes())
       cuda::check(cudaMemcpyAsync(d.raw(), staged.raw(), staged.nbytes(), cudaMemcpyHostToDevice, ctx_->stream()), op,

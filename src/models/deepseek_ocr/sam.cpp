@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "models/deepseek_ocr/pos_tables.h"
 
 namespace folio {
@@ -70,15 +71,21 @@ Tensor SamEncoder::forward(const std::vector<float>& pixels, int batch, int size
   // Patch embedding = im2col of non-overlapping 16x16 patches (column order c, ky, kx).
   Tensor patches = Tensor::empty({int64_t(batch) * G * G, 3 * P * P}, DType::kF32);
   float* pp = patches.data<float>();
-  for (int b = 0; b < batch; ++b)
-    for (int gy = 0; gy < G; ++gy)
+  // On the host, over the worker pool: a Base view is 3M scattered copies, a few ms on one core,
+  // which is a sixth of the GPU encoder's time to first token.
+  parallel_for(int64_t(batch) * G, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t bg = begin; bg < end; ++bg) {
+      const int64_t b = bg / G;
+      const int gy = static_cast<int>(bg % G);
       for (int gx = 0; gx < G; ++gx) {
-        float* dst = pp + ((int64_t(b) * G + gy) * G + gx) * 3 * P * P;
+        float* dst = pp + ((b * G + gy) * G + gx) * 3 * P * P;
         for (int c = 0; c < 3; ++c)
           for (int ky = 0; ky < P; ++ky)
             for (int kx = 0; kx < P; ++kx)
-              dst[(c * P + ky) * P + kx] = pixels[((int64_t(b) * 3 + c) * size + gy * P + ky) * size + gx * P + kx];
+              dst[(c * P + ky) * P + kx] = pixels[((b * 3 + c) * size + gy * P + ky) * size + gx * P + kx];
       }
+    }
+  });
   Tensor x = to_residual(be_, linear_new(be_, be_.upload_f32(patches), w_.patch_embed));  // [B*G*G, C]
   x = x.reshape({batch, int64_t(G) * G, C});
   be_.add_broadcast(x, pos_for(G));
