@@ -178,8 +178,12 @@ class Runner {
       got.clear();
       std::vector<float> logits = model_->forward(cache, ids, &embeds, ngram ? Trace{} : trace);
       if (!ngram) {
-        add(name, "lm_layer0", stage_error(got["lm_layer0"], want("lm_layer0")));
-        add(name, "lm_final_norm", stage_error(got["lm_final_norm"], want("lm_final_norm")));
+        for (const char* stage : {"lm_layer0", "lm_final_norm"}) {  // [L, hidden]: which rows are off
+          const std::vector<float> w = want(stage);
+          const size_t width = static_cast<size_t>(model_->config().lm.hidden), over = rows_over(got[stage], w, width, tol_);
+          add(name, stage, stage_error(got[stage], w),
+              over ? std::to_string(over) + " of " + std::to_string(w.size() / width) + " rows over" : "");
+        }
         add(name, "prefill_logits", stage_error(logits, want("prefill_logits")));
       }
       const Tensor wt = golden->get(prefix + "tokens");

@@ -27,4 +27,19 @@ StageError stage_error(const std::vector<float>& got, const std::vector<float>& 
   return e;
 }
 
+size_t rows_over(const std::vector<float>& got, const std::vector<float>& want, size_t width, double limit) {
+  if (got.size() != want.size() || width == 0) return 0;
+  double ww = 0;
+  for (float w : want) ww += static_cast<double>(w) * w;
+  const double bound = limit * std::sqrt(ww / std::max<size_t>(1, want.size()));
+  size_t rows = 0;
+  for (size_t r = 0; r * width < got.size(); ++r) {
+    bool over = false;
+    for (size_t i = r * width; i < std::min(got.size(), (r + 1) * width) && !over; ++i)
+      over = std::fabs(static_cast<double>(got[i]) - want[i]) > bound;
+    rows += over;
+  }
+  return rows;
+}
+
 }  // namespace folio

@@ -14,4 +14,8 @@ struct StageError {
 
 StageError stage_error(const std::vector<float>& got, const std::vector<float>& want);
 
+// Rows of width `width` (a [rows, width] tensor) with some |got - want| > limit * rms(want):
+// says whether a failing stage is off everywhere or in a few rows (e.g. a flipped expert).
+size_t rows_over(const std::vector<float>& got, const std::vector<float>& want, size_t width, double limit);
+
 }  // namespace folio
