@@ -17,6 +17,9 @@ namespace {
 // bf16 activations: a batched product may take another cuBLAS algorithm than a single one,
 // so the two differ by bf16 rounding through every layer.
 constexpr double kTol = 3e-2;
+// Stored keys/values: max error over rms, where one bf16 rounding step of the largest element
+// is already ~3e-2 of the rms.
+constexpr double kKvTol = 8e-2;
 
 class GpuBatchedAdmission : public gpu_test::GpuTest {
  protected:
@@ -58,7 +61,7 @@ TEST_F(GpuBatchedAdmission, PrefillMatchesOnePromptAtATime) {
       SCOPED_TRACE(std::string(is_mixed ? "mixed" : "equal") + " lengths, device routing " +
                    (device_routing ? "on" : "off"));
       EXPECT_LT(c.logits, kTol);
-      EXPECT_LT(c.kv, kTol);
+      EXPECT_LT(c.kv, kKvTol);
       for (size_t i = 0; i < prompts->size(); ++i) EXPECT_TRUE(c.same_choice(i, kTol)) << "prompt " << i;
     }
   }

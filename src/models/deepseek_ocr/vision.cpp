@@ -41,11 +41,11 @@ int64_t encoder_activation_bytes(const ViewPixels& v, int sam_width) {
 VisionEncoder::VisionEncoder(const DeepseekOcrConfig& cfg, const DeepseekOcrWeights& w, Backend& be)
     : cfg_(cfg), w_(w), be_(be), sam_(cfg.sam, w.sam, be), clip_(cfg.clip, w.clip, be) {}
 
-Tensor VisionEncoder::encode_views(const std::vector<float>& pixels, int batch, int size, const Trace& t,
+Tensor VisionEncoder::encode_views(const std::vector<const float*>& views, int size, const Trace& t,
                                    const std::string& name) {
-  const int g = size / 64;
+  const int g = size / 64, batch = static_cast<int>(views.size());
   const int64_t tokens = int64_t(g) * g;
-  Tensor sam = sam_.forward(pixels, batch, size, t, name);             // [B*g*g, Csam]
+  Tensor sam = sam_.forward_views(views, size, t, name);              // [B*g*g, Csam]
   Tensor clip = clip_.forward(sam, batch, g, t, name);                 // [B, g*g+1, Cclip]
   // Drop the class token: rows 1.. of every view.
   std::vector<int32_t> idx;
@@ -93,21 +93,15 @@ Tensor VisionEncoder::encode_batch(const std::vector<const ViewPixels*>& pages, 
   const int n_pages = static_cast<int>(pages.size());
   const int gb = first.base_size / 64;
 
-  // All global views as one batch, all tiles as another (one page: its vectors as they are).
-  auto stacked = [&](bool tiles) {
-    std::vector<float> all;
-    for (const ViewPixels* p : pages) {
-      const std::vector<float>& src = tiles ? p->tiles : p->global;
-      all.insert(all.end(), src.begin(), src.end());
-    }
-    return all;
-  };
-  Tensor proj_tiles, proj_global = n_pages == 1 ? encode_views(first.global, 1, first.base_size, t, "global")
-                                                : encode_views(stacked(false), n_pages, first.base_size, t, "global");
-  if (total_tiles) {
-    proj_tiles = n_pages == 1 ? encode_views(first.tiles, total_tiles, first.tile_size, t, "tiles")
-                              : encode_views(stacked(true), total_tiles, first_tiled->tile_size, t, "tiles");
+  // All global views as one batch, all tiles as another; the pages' pixels stay where they are.
+  std::vector<const float*> globals, tiles;
+  for (const ViewPixels* p : pages) {
+    globals.push_back(p->global.data());
+    const int64_t per_tile = int64_t(3) * p->tile_size * p->tile_size;
+    for (int i = 0; p->tiled() && i < p->grid_w * p->grid_h; ++i) tiles.push_back(p->tiles.data() + i * per_tile);
   }
+  Tensor proj_tiles, proj_global = encode_views(globals, first.base_size, t, "global");
+  if (total_tiles) proj_tiles = encode_views(tiles, first_tiled->tile_size, t, "tiles");
 
   // Every output row comes from exactly one source: a tile token, a global token, or a mark
   // (0 = newline, 1 = view separator). Three gathers with -1 elsewhere (zero rows), summed.

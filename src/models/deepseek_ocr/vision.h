@@ -46,8 +46,9 @@ class VisionEncoder {
   Tensor encode_batch(const std::vector<const ViewPixels*>& pages, const Trace& t = {});
 
  private:
-  // One batch of equally sized views -> projected tokens [B * g * g, hidden].
-  Tensor encode_views(const std::vector<float>& pixels, int batch, int size, const Trace& t, const std::string& name);
+  // One batch of equally sized views ([3, size, size] host f32 each) -> projected tokens
+  // [B * g * g, hidden].
+  Tensor encode_views(const std::vector<const float*>& views, int size, const Trace& t, const std::string& name);
 
   // [2, hidden]: the image newline and the view separator rows, uploaded once.
   const Tensor& marks();
