@@ -199,6 +199,8 @@ bool BatchEngine::admit_group() {
                                                                  opt_.prefill_device_routing);
   const auto t2 = Clock::now();
   stats_.encoder_ms += ms_between(t0, t1);
+  for (auto& s : group)
+    if (s->generated.empty() && s->req.on_encoded) s->req.on_encoded(ms_between(t0, t1));
   stats_.prefill_ms += ms_between(t1, t2);
   stats_.prefills += static_cast<int64_t>(group.size());
   ++stats_.admit_groups;

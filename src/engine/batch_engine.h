@@ -58,6 +58,9 @@ struct BatchRequest {
   std::function<void(GenerateResult&&)> on_done;
   std::function<void()> on_first_token;  // after prefill (time to first token)
   std::function<void()> on_admit;        // admission of this request begins (before its encoder)
+  // After the encoder pass that made this request's image rows, with its wall time in ms (one
+  // pass serves the whole admission group).
+  std::function<void(double)> on_encoded;
 };
 
 struct BatchEngineStats {
