@@ -16,6 +16,7 @@ struct BatchBenchArgs {
   bool ignore_eos = true;
   bool graphs = true;
   int block_size = 32;
+  int max_admit = 16;      // requests admitted together (BatchEngineOptions::max_admit)
   int64_t gpu_memory = 0;  // bytes for the whole process on the device (0: enough KV for C pages)
 };
 

@@ -31,6 +31,7 @@ struct BenchArgs {
   std::vector<std::string> stages{"encoder", "decode"};  // decode includes the prefill
   bool batch = false;        // --concurrency given: the continuous-batching engine
   bool no_graphs = false;
+  int max_admit = 16;        // requests the batching engine admits together
   std::string gpu_memory;    // e.g. 16GB
 };
 
@@ -140,6 +141,7 @@ int run_bench(const BenchArgs& a) {
     ba.max_tokens = a.max_tokens;
     ba.ignore_eos = a.ignore_eos;
     ba.graphs = !a.no_graphs;
+    ba.max_admit = a.max_admit;
     if (!a.gpu_memory.empty()) ba.gpu_memory = parse_bytes(a.gpu_memory);
     out["batch"] = bench_batch(*model, ba);
   }
@@ -191,6 +193,8 @@ void add_bench_command(CLI::App& app, CommandAction& action) {
       ->capture_default_str()
       ->each([a](const std::string&) { a->batch = true; });
   cmd->add_option("--gpu-memory", a->gpu_memory, "device memory budget for weights + KV cache (e.g. 16GB)");
+  cmd->add_option("--max-admit", a->max_admit,
+                  "requests the batching engine encodes and prefills together")->capture_default_str();
   cmd->add_flag("--no-graphs", a->no_graphs, "run decode steps op by op instead of replaying CUDA graphs");
   cmd->add_option("--threads", a->threads, "CPU threads (default: all cores)");
   cmd->add_option("--weights", a->weights, "decoder weights: bf16 (as stored) or int8 (CPU)")->capture_default_str();

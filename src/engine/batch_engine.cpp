@@ -86,58 +86,157 @@ bool BatchEngine::ensure_blocks(Sequence& s, int64_t upto_position) {
   return true;
 }
 
-bool BatchEngine::admit_one() {
-  Sequence& s = *waiting_.front();
-  // A resumed sequence recomputes everything but its last id, which is the next input.
-  std::vector<int32_t> prefix = s.req.prompt;
-  if (!s.generated.empty()) prefix.insert(prefix.end(), s.generated.begin(), s.generated.end() - 1);
-  const int64_t L = static_cast<int64_t>(prefix.size());
-  const int64_t need = (L + 1) / opt_.block_size + 1;  // the prefix, the next input and one step ahead
-  if (need > blocks_.total()) {
-    GenerateResult r;
-    r.reason = FinishReason::error;
-    auto done = std::move(s.req.on_done);
+namespace {
+
+// Device bytes of prefill intermediates per prompt token (an upper estimate for the full-size
+// decoder: the fp32 residual and router rows, q/k/v, the dense layer's 6848-wide SwiGLU rows or
+// the MoE's per-(token, expert) rows and fp32 partial sums, the logits of the last rows).
+constexpr int64_t kPrefillBytesPerToken = 96 << 10;
+
+// The prompt a (re)admitted sequence prefills: everything but its last generated id, which is
+// the next input.
+std::vector<int32_t> prefix_of(const BatchRequest& req, const std::vector<int32_t>& generated) {
+  std::vector<int32_t> prefix = req.prompt;
+  if (!generated.empty()) prefix.insert(prefix.end(), generated.begin(), generated.end() - 1);
+  return prefix;
+}
+
+}  // namespace
+
+std::vector<Tensor> BatchEngine::encode_group(const std::vector<Sequence*>& group) {
+  std::vector<Tensor> images(group.size());
+  std::vector<const ViewPixels*> pages;
+  for (Sequence* s : group)
+    if (s->req.pixels) pages.push_back(s->req.pixels.get());
+  if (!pages.empty()) {
+    const Tensor all = model_.encode_batch(pages);
+    int64_t off = 0;
+    for (size_t i = 0; i < group.size(); ++i) {
+      const ViewPixels* v = group[i]->req.pixels.get();
+      if (!v) continue;
+      const int64_t rows = image_block_rows(v->base_size, v->tile_size, v->grid_w, v->grid_h, v->tiled());
+      images[i] = all.rows(off, off + rows);
+      off += rows;
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i)
+    if (!group[i]->req.pixels && group[i]->req.image) images[i] = group[i]->req.image();
+  return images;
+}
+
+bool BatchEngine::admit_group() {
+  {  // A request that needs more blocks than the whole cache fails alone.
+    Sequence& s = *waiting_.front();
+    const int64_t L = static_cast<int64_t>(s.req.prompt.size() + (s.generated.empty() ? 0 : s.generated.size() - 1));
+    if ((L + 1) / opt_.block_size + 1 > blocks_.total()) {
+      GenerateResult r;
+      r.reason = FinishReason::error;
+      auto done = std::move(s.req.on_done);
+      waiting_.pop_front();
+      if (done) done(std::move(r));
+      return true;
+    }
+  }
+  // The group: requests from the front, in order, while rows, blocks, the memory estimate and
+  // the view geometry allow.
+  std::vector<std::unique_ptr<Sequence>> group;
+  std::vector<std::vector<int32_t>> prefixes;
+  std::vector<const ViewPixels*> geometry;
+  int64_t free_blocks = blocks_.free(), memory = 0;
+  const size_t cap = std::max(1, opt_.max_admit);
+  while (!waiting_.empty() && group.size() < cap && running_.size() + group.size() < size_t(opt_.max_batch)) {
+    Sequence& s = *waiting_.front();
+    std::vector<int32_t> prefix = prefix_of(s.req, s.generated);
+    const int64_t L = static_cast<int64_t>(prefix.size());
+    const int64_t need = (L + 1) / opt_.block_size + 1;  // the prefix, the next input and one step ahead
+    if (need > free_blocks) break;
+    const ViewPixels* px = s.req.pixels.get();
+    if (px && !std::all_of(geometry.begin(), geometry.end(), [&](const ViewPixels* g) { return views_batchable(*g, *px); }))
+      break;
+    const int64_t bytes =
+        L * kPrefillBytesPerToken + (px ? encoder_activation_bytes(*px, model_.config().sam.width) : 0);
+    if (!group.empty() && memory + bytes > opt_.admit_memory) break;
+    memory += bytes;
+    free_blocks -= need;
+    if (px) geometry.push_back(px);
+    prefixes.push_back(std::move(prefix));
+    group.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
-    if (done) done(std::move(r));
-    return true;
   }
-  if (blocks_.free() < need) return false;
-  std::unique_ptr<Sequence> owned = std::move(waiting_.front());
-  waiting_.pop_front();
-  ensure_blocks(s, L + 1);
+  if (group.empty()) return false;
+
   const auto t0 = Clock::now();
-  if (s.generated.empty()) s.admitted = t0;
-  Tensor slots = host_i32({L});
-  for (int64_t p = 0; p < L; ++p)
-    slots.data<int32_t>()[p] = s.blocks[p / opt_.block_size] * opt_.block_size + int32_t(p % opt_.block_size);
-  Tensor dslots = be_.empty({L}, DType::kI32);
-  be_.write(dslots, slots);
-  Tensor image = s.req.image ? s.req.image() : Tensor();
-  std::vector<float> logits =
-      decoder_.prefill_paged(cache_, dslots, prefix, image.defined() ? &image : nullptr, model_.config().image_token);
-  ++stats_.prefills;
-  s.cache_len = L;
-  dirty_ = true;
-  running_.push_back(std::move(owned));
-  if (!s.generated.empty()) {  // resumed: the next input is already known
-    s.next_input = s.generated.back();
-    return true;
+  std::vector<Sequence*> members;
+  for (auto& s : group) {
+    members.push_back(s.get());
+    if (s->generated.empty()) {
+      s->admitted = t0;
+      if (s->req.on_admit) s->req.on_admit();
+    }
   }
-  s.prefill_ms = ms_between(t0, Clock::now());
+  int64_t total = 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    ensure_blocks(*group[i], static_cast<int64_t>(prefixes[i].size()) + 1);
+    total += static_cast<int64_t>(prefixes[i].size());
+  }
+  Tensor slots = host_i32({total});
+  int32_t* sp = slots.data<int32_t>();
+  for (size_t i = 0; i < group.size(); ++i)
+    for (int64_t p = 0; p < static_cast<int64_t>(prefixes[i].size()); ++p)
+      *sp++ = group[i]->blocks[p / opt_.block_size] * opt_.block_size + int32_t(p % opt_.block_size);
+  Tensor dslots = be_.empty({total}, DType::kI32);
+  be_.write(dslots, slots);
+
+  const std::vector<Tensor> images = encode_group(members);
+  be_.synchronize();
+  const auto t1 = Clock::now();
+  std::vector<Decoder::PrefillSequence> seqs(group.size());
+  for (size_t i = 0; i < group.size(); ++i) {
+    seqs[i].ids = &prefixes[i];
+    seqs[i].image_embeds = images[i].defined() ? &images[i] : nullptr;
+  }
+  const std::vector<float> logits = decoder_.prefill_paged_batch(cache_, dslots, seqs, model_.config().image_token,
+                                                                 opt_.prefill_device_routing);
+  const auto t2 = Clock::now();
+  stats_.encoder_ms += ms_between(t0, t1);
+  for (auto& s : group)
+    if (s->generated.empty() && s->req.on_encoded) s->req.on_encoded(ms_between(t0, t1));
+  stats_.prefill_ms += ms_between(t1, t2);
+  stats_.prefills += static_cast<int64_t>(group.size());
+  ++stats_.admit_groups;
+  stats_.max_admit_group = std::max<int>(stats_.max_admit_group, static_cast<int>(group.size()));
+  dirty_ = true;
+
+  const size_t vocab = static_cast<size_t>(model_.config().lm.vocab);
+  for (size_t i = 0; i < group.size(); ++i) {
+    Sequence& s = *group[i];
+    s.cache_len = static_cast<int64_t>(prefixes[i].size());
+    running_.push_back(std::move(group[i]));
+    if (!s.generated.empty()) {  // resumed: the next input is already known
+      s.next_input = s.generated.back();
+      continue;
+    }
+    s.prefill_ms = ms_between(s.admitted, t2);
+    start_decoding(s, std::vector<float>(logits.begin() + i * vocab, logits.begin() + (i + 1) * vocab));
+  }
+  return true;
+}
+
+// The first token of a freshly prefilled sequence, the last one in running_.
+void BatchEngine::start_decoding(Sequence& s, std::vector<float> logits) {
   s.decode_start = Clock::now();
   const int32_t tok = greedy_pick(logits, {});
   if (s.req.on_first_token) s.req.on_first_token();
   const size_t index = running_.size() - 1;
   if (tok == model_.config().lm.eos && !s.req.ignore_eos) {
     finish(index, FinishReason::stop);
-    return true;
+    return;
   }
   s.generated.push_back(tok);
   s.next_input = tok;
   if (s.req.options.on_token) s.req.options.on_token(tok);
   if (s.req.options.detect_loops && s.loops.add(tok)) finish(index, FinishReason::repetition);
   else if (static_cast<int>(s.generated.size()) >= s.max_new) finish(index, FinishReason::length);
-  return true;
 }
 
 void BatchEngine::finish(size_t index, FinishReason reason) {
@@ -250,7 +349,7 @@ void BatchEngine::upload_block_tables(Bucket& b) {
 }
 
 bool BatchEngine::step() {
-  while (!waiting_.empty() && running_.size() < static_cast<size_t>(opt_.max_batch) && admit_one()) {
+  while (!waiting_.empty() && running_.size() < static_cast<size_t>(opt_.max_batch) && admit_group()) {
   }
   for (size_t i = running_.size(); i-- > 0;)
     if (running_[i]->req.options.cancel && running_[i]->req.options.cancel->load()) finish(i, FinishReason::cancelled);

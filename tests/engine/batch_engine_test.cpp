@@ -10,6 +10,7 @@
 #include "engine/batch_engine.h"
 #include "models/deepseek_ocr/random_checkpoint.h"
 #include "models/deepseek_ocr/tensor_specs.h"
+#include "support/admission_checks.h"
 #include "text/ngram_ban.h"
 
 using namespace folio;
@@ -71,6 +72,27 @@ class BatchEngineTest : public ::testing::Test {
     return out;
   }
 
+  // Requests that carry view pixels: page i of `pages` (nullptr: text only) with a prompt of
+  // 2 + i text ids, through the engine with `eo`; or, with `closure`, the same pages handed
+  // over as image closures (encoded one at a time).
+  std::vector<GenerateResult> with_pages(const std::vector<std::shared_ptr<const ViewPixels>>& pages,
+                                         const BatchEngineOptions& eo, bool closure, BatchEngineStats* stats) {
+    BatchEngine engine(*model_, eo);
+    std::vector<GenerateResult> out(pages.size());
+    for (size_t i = 0; i < pages.size(); ++i) {
+      BatchRequest r;
+      r.prompt = folio::testing::page_prompt(*model_, pages[i].get(), 2 + int(i), int(i));
+      if (pages[i] && closure) r.image = [this, p = pages[i]] { return model_->encode(*p); };
+      else r.pixels = pages[i];
+      r.options = options(int(i));
+      r.on_done = [&out, i](GenerateResult&& g) { out[i] = std::move(g); };
+      engine.submit(std::move(r));
+    }
+    engine.run();
+    if (stats) *stats = engine.stats();
+    return out;
+  }
+
   static std::string dir_;
   std::unique_ptr<Backend> be_;
   std::unique_ptr<DeepseekOcrModel> model_;
@@ -121,6 +143,81 @@ TEST_F(BatchEngineTest, ARequestLargerThanTheWholeCacheFailsAlone) {
   eo.max_context = 64;
   const std::vector<GenerateResult> got = batched(2, eo);
   for (const GenerateResult& g : got) EXPECT_EQ(g.reason, FinishReason::error);
+}
+
+std::shared_ptr<const ViewPixels> page(uint32_t seed, int base = 256, int grid_w = 0, int grid_h = 0) {
+  return std::make_shared<const ViewPixels>(folio::testing::random_page(seed, base, grid_w, grid_h));
+}
+
+TEST_F(BatchEngineTest, PagesAdmittedInGroupsDecodeLikePagesAdmittedAlone) {
+  // Base pages, tiled pages and a text-only request, all of one base size: one group.
+  const std::vector<std::shared_ptr<const ViewPixels>> pages{page(1), page(2, 256, 2, 1), nullptr, page(3),
+                                                             page(4, 256, 1, 2)};
+  BatchEngineOptions eo;
+  eo.max_batch = 8;
+  eo.block_size = 4;
+  eo.kv_blocks = 400;
+  eo.max_context = 256;
+  BatchEngineStats grouped, alone;
+  const std::vector<GenerateResult> got = with_pages(pages, eo, false, &grouped);
+  eo.max_admit = 1;
+  const std::vector<GenerateResult> want = with_pages(pages, eo, true, &alone);
+  for (size_t i = 0; i < pages.size(); ++i) {
+    EXPECT_EQ(got[i].tokens, want[i].tokens) << "request " << i;
+    EXPECT_EQ(got[i].reason, want[i].reason) << "request " << i;
+    EXPECT_FALSE(got[i].tokens.empty());
+  }
+  EXPECT_EQ(grouped.admit_groups, 1);
+  EXPECT_EQ(grouped.max_admit_group, 5);
+  EXPECT_EQ(alone.admit_groups, 5);
+  EXPECT_EQ(alone.max_admit_group, 1);
+}
+
+TEST_F(BatchEngineTest, AGroupEndsAtAPageOfAnotherSizeAndAtTheLimits) {
+  const std::vector<std::shared_ptr<const ViewPixels>> pages{page(1), page(2), page(3, 320), page(4), page(5), page(6)};
+  BatchEngineOptions eo;
+  eo.max_batch = 8;
+  eo.block_size = 4;
+  eo.kv_blocks = 400;
+  eo.max_context = 256;
+  BatchEngineStats st;
+  with_pages(pages, eo, false, &st);
+  EXPECT_EQ(st.admit_groups, 3);  // [256 256] [320] [256 256 256]: the queue order is kept
+  EXPECT_EQ(st.max_admit_group, 3);
+  eo.max_admit = 2;
+  with_pages(pages, eo, false, &st);
+  EXPECT_EQ(st.admit_groups, 4);  // [256 256] [320] [256 256] [256]
+  eo.max_admit = 16;
+  eo.admit_memory = 1;  // below any page's estimate: one page per group
+  const std::vector<GenerateResult> got = with_pages(pages, eo, false, &st);
+  EXPECT_EQ(st.admit_groups, 6);
+  EXPECT_EQ(st.max_admit_group, 1);
+  for (const GenerateResult& g : got) EXPECT_EQ(g.reason, FinishReason::length);
+  eo.admit_memory = int64_t(2) << 30;
+  eo.max_batch = 2;  // free rows bound the group too
+  with_pages(pages, eo, false, &st);
+  EXPECT_LE(st.max_admit_group, 2);
+  EXPECT_EQ(st.max_running, 2);
+}
+
+TEST_F(BatchEngineTest, FreeBlocksBoundTheGroupAndPreemptedPagesResume) {
+  // Room for about two of these pages at once: groups stay small, sequences are preempted and
+  // resumed (re-encoded through the batched path), and the tokens are still those of pages
+  // admitted alone with all the room they need.
+  const std::vector<std::shared_ptr<const ViewPixels>> pages{page(1), page(2), page(3), page(4)};
+  BatchEngineOptions eo;
+  eo.max_batch = 8;
+  eo.block_size = 4;
+  eo.kv_blocks = 20;  // 80 slots; a page is 21 image rows + ~5 ids + up to ~20 generated
+  eo.max_context = 128;
+  BatchEngineStats tight, roomy;
+  const std::vector<GenerateResult> got = with_pages(pages, eo, false, &tight);
+  eo.kv_blocks = 400;
+  eo.max_admit = 1;
+  const std::vector<GenerateResult> want = with_pages(pages, eo, true, &roomy);
+  EXPECT_LT(tight.max_admit_group, 4);
+  EXPECT_GT(tight.preemptions, 0);
+  for (size_t i = 0; i < pages.size(); ++i) EXPECT_EQ(got[i].tokens, want[i].tokens) << "request " << i;
 }
 
 TEST(GreedyNext, BansLikeTheHostRuleAndAppendsTheWinner) {

@@ -55,12 +55,31 @@ class Decoder {
   // device, one per prompt token). Returns the fp32 logits of the last position, on the host.
   std::vector<float> prefill_paged(PagedKvCache& cache, const Tensor& slots, const std::vector<int32_t>& ids,
                                    const Tensor* image_embeds, int image_token);
+  // One prompt of a batched prefill: its ids and its image rows (nullptr: text only). The
+  // pointers must stay valid for the call.
+  struct PrefillSequence {
+    const std::vector<int32_t>* ids = nullptr;
+    const Tensor* image_embeds = nullptr;
+  };
+  // Several whole prompts from position 0 in ONE forward pass (decoder_prefill.cpp): their rows
+  // are stacked [sum T, hidden] for every product and the MoE (routing on the device when
+  // `routing_on_device`), attention stays inside each prompt (causal), and each prompt's keys/
+  // values go to its `slots` ([sum T] I32 on the device, the prompts' slots in order). Returns
+  // the fp32 logits of each prompt's last position, [n, vocab] row-major, on the host.
+  std::vector<float> prefill_paged_batch(PagedKvCache& cache, const Tensor& slots,
+                                         const std::vector<PrefillSequence>& seqs, int image_token,
+                                         bool routing_on_device = true);
   // One token for every row of the batch; only backend ops with device indices, so the call
   // can be captured (Backend::capture) and replayed after the engine updates `b`.
   void decode_step(PagedKvCache& cache, DecodeBatch& b);
 
  private:
   Tensor embed(const std::vector<int32_t>& ids, const Tensor* image_embeds, int image_token);
+  // The stacked prompts' attention of prefill_paged_batch: positions[sum T] (host), lengths
+  // per prompt; keys/values are stored at `slots`.
+  void prefill_attention_block(Tensor& h, const DecoderLayerWeights& lw, PagedKvCache& cache, int layer,
+                               const std::vector<int32_t>& positions, const std::vector<int64_t>& lengths,
+                               const Tensor& slots);
   void attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache& cache, int layer, int64_t start);
   void paged_attention_block(Tensor& h, const DecoderLayerWeights& lw, PagedKvCache& cache, int layer,
                              const DecodeBatch& b);

@@ -27,6 +27,9 @@ class DeepseekOcrModel {
   std::string encoder_int8_note(const WeightOptions& options) const;
 
   Tensor encode(const ViewPixels& views, const Trace& t = {}) { return vision_->encode(views, t); }
+  // Pages of one view geometry (views_batchable) in one encoder pass: their image blocks
+  // stacked in order (VisionEncoder::encode_batch).
+  Tensor encode_batch(const std::vector<const ViewPixels*>& pages) { return vision_->encode_batch(pages); }
   KvCache new_cache(int64_t capacity) { return decoder_->new_cache(capacity); }
   // The language model itself, for the batched engine's paged calls.
   Decoder& decoder() { return *decoder_; }

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "core/parallel.h"
 #include "models/deepseek_ocr/pos_tables.h"
 
 namespace folio {
@@ -65,28 +64,45 @@ const std::pair<Tensor, Tensor>& SamEncoder::rel_tables_for(int block, int grid)
 }
 
 Tensor SamEncoder::forward(const std::vector<float>& pixels, int batch, int size, const Trace& t, const std::string& view) {
-  const int P = cfg_.patch, G = size / P, C = cfg_.width;
-  if (size % (P * 4) != 0 || static_cast<int64_t>(pixels.size()) != int64_t(batch) * 3 * size * size)
+  if (static_cast<int64_t>(pixels.size()) != int64_t(batch) * 3 * size * size)
     throw internal_error("SAM: pixels do not hold " + std::to_string(batch) + " views of " + std::to_string(size) + "^2");
-  // Patch embedding = im2col of non-overlapping 16x16 patches (column order c, ky, kx).
-  Tensor patches = Tensor::empty({int64_t(batch) * G * G, 3 * P * P}, DType::kF32);
-  float* pp = patches.data<float>();
-  // On the host, over the worker pool: a Base view is 3M scattered copies, a few ms on one core,
-  // which is a sixth of the GPU encoder's time to first token.
-  parallel_for(int64_t(batch) * G, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t bg = begin; bg < end; ++bg) {
-      const int64_t b = bg / G;
-      const int gy = static_cast<int>(bg % G);
-      for (int gx = 0; gx < G; ++gx) {
-        float* dst = pp + ((b * G + gy) * G + gx) * 3 * P * P;
-        for (int c = 0; c < 3; ++c)
-          for (int ky = 0; ky < P; ++ky)
-            for (int kx = 0; kx < P; ++kx)
-              dst[(c * P + ky) * P + kx] = pixels[((b * 3 + c) * size + gy * P + ky) * size + gx * P + kx];
-      }
-    }
-  });
-  Tensor x = to_residual(be_, linear_new(be_, be_.upload_f32(patches), w_.patch_embed));  // [B*G*G, C]
+  std::vector<const float*> views;
+  for (int b = 0; b < batch; ++b) views.push_back(pixels.data() + int64_t(b) * 3 * size * size);
+  return forward_views(views, size, t, view);
+}
+
+// The patch embedding is a 16x16 stride-16 convolution: its im2col runs on the device over
+// each colour plane as a one-channel image, and a row gather puts the three planes' patches
+// side by side. The host only copies the pixels out (no per-patch loop, no host buffers sized
+// by the batch, which the batched encoder would otherwise fill with page faults).
+Tensor SamEncoder::patch_rows(const std::vector<const float*>& views, int size) {
+  const int P = cfg_.patch, G = size / P;
+  const int64_t B = static_cast<int64_t>(views.size()), GG = int64_t(G) * G;
+  Tensor planes = be_.empty({B * 3, size, size, 1}, DType::kF32);
+  for (int64_t b = 0; b < B; ++b) {
+    Tensor view = planes.rows(b * 3, b * 3 + 3);
+    const Tensor host = Tensor::wrap(const_cast<float*>(views[b]), view.shape(), DType::kF32, nullptr, Device::kCPU);
+    be_.write(view, host);
+  }
+  Tensor cols = be_.empty({B * 3 * GG, int64_t(P) * P}, DType::kF32);
+  be_.im2col(planes, P, P, 0, cols);
+  // Row (b, g, c) of the output <- row (b, c, g) of cols; then [B*G*G, 3*P*P], converted to
+  // the activation dtype by the gather.
+  std::vector<int32_t> idx(static_cast<size_t>(B * GG * 3));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t g = 0; g < GG; ++g)
+      for (int c = 0; c < 3; ++c) idx[(b * GG + g) * 3 + c] = static_cast<int32_t>((b * 3 + c) * GG + g);
+  Tensor patches = be_.empty({B * GG * 3, int64_t(P) * P}, be_.act_dtype());
+  be_.gather_rows(cols, idx, patches);
+  return patches.reshape({B * GG, int64_t(3) * P * P});
+}
+
+Tensor SamEncoder::forward_views(const std::vector<const float*>& views, int size, const Trace& t, const std::string& view) {
+  const int P = cfg_.patch, G = size / P, C = cfg_.width;
+  const int batch = static_cast<int>(views.size());
+  if (batch < 1 || size % (P * 4) != 0)
+    throw internal_error("SAM: " + std::to_string(batch) + " views of " + std::to_string(size) + "^2");
+  Tensor x = to_residual(be_, linear_new(be_, patch_rows(views, size), w_.patch_embed));  // [B*G*G, C]
   x = x.reshape({batch, int64_t(G) * G, C});
   be_.add_broadcast(x, pos_for(G));
   x = x.reshape({int64_t(batch) * G * G, C});

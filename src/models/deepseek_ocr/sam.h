@@ -17,8 +17,13 @@ class SamEncoder {
   // pixels: host f32 [B, 3, S, S] (normalised, bf16-rounded). Returns the net_3 output
   // channels-last [B, S/64, S/64, down2] as rows [B * g * g, down2].
   Tensor forward(const std::vector<float>& pixels, int batch, int size, const Trace& t, const std::string& view);
+  // The same for views held apart: each pointer is one view's [3, S, S] host f32 pixels (the
+  // batched encoder passes several pages' views without stacking them on the host).
+  Tensor forward_views(const std::vector<const float*>& views, int size, const Trace& t, const std::string& view);
 
  private:
+  // Patch rows [B*G*G, 3*P*P] (column order c, ky, kx) built on the device from the views.
+  Tensor patch_rows(const std::vector<const float*>& views, int size);
   Tensor block(const Tensor& x, int index, int batch, int grid);
   Tensor attention(const Tensor& xs, int index, int grid);
   Tensor conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride);

@@ -26,22 +26,39 @@ ViewPixels view_pixels(const PageViews& views);
 // Placeholder rows the layout produces (equals the prompt's image token count).
 int64_t image_block_rows(int base_size, int tile_size, int grid_w, int grid_h, bool tiled);
 
+// Whether two pages' views can be encoded in one encode_batch call.
+bool views_batchable(const ViewPixels& a, const ViewPixels& b);
+
+// Device bytes the encoder's intermediates take for one page at most (an upper estimate, for
+// sizing batches against a memory budget): proportional to its SAM tokens.
+int64_t encoder_activation_bytes(const ViewPixels& views, int sam_width);
+
 class VisionEncoder {
  public:
   VisionEncoder(const DeepseekOcrConfig& cfg, const DeepseekOcrWeights& w, Backend& be);
 
   // Returns image_embeds [N, hidden] on the device.
   Tensor encode(const ViewPixels& views, const Trace& t);
+  // Several pages in one pass: every page's global view goes through SAM/CLIP as one batch,
+  // every page's tiles as another. The pages must share the base size and (when tiled) the tile
+  // size (views_batchable). Returns the pages' image blocks stacked in order,
+  // [sum of image_block_rows, hidden]; page i's block is rows [offset_i, offset_i + rows_i).
+  Tensor encode_batch(const std::vector<const ViewPixels*>& pages, const Trace& t = {});
 
  private:
-  // One batch of equally sized views -> projected tokens [B * g * g, hidden].
-  Tensor encode_views(const std::vector<float>& pixels, int batch, int size, const Trace& t, const std::string& name);
+  // One batch of equally sized views ([3, size, size] host f32 each) -> projected tokens
+  // [B * g * g, hidden].
+  Tensor encode_views(const std::vector<const float*>& views, int size, const Trace& t, const std::string& name);
+
+  // [2, hidden]: the image newline and the view separator rows, uploaded once.
+  const Tensor& marks();
 
   const DeepseekOcrConfig& cfg_;
   const DeepseekOcrWeights& w_;
   Backend& be_;
   SamEncoder sam_;
   ClipEncoder clip_;
+  Tensor marks_;
 };
 
 }  // namespace folio
