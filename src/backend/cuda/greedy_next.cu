@@ -62,14 +62,7 @@ __global__ void __launch_bounds__(kThreads) greedy_slice_kernel(float* logits, i
       bi = int(v);
     }
   }
-  for (int o = 16; o > 0; o >>= 1) {
-    const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
-    const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-    if (ov > bv || (ov == bv && oi < bi)) {
-      bv = ov;
-      bi = oi;
-    }
-  }
+  warp_argmax(bv, bi);
   if ((tid & 31) == 0) {
     best_v[tid >> 5] = bv;
     best_i[tid >> 5] = bi;
@@ -98,14 +91,7 @@ __global__ void __launch_bounds__(kThreads) greedy_finish_kernel(const float* pa
   if (tid < 32) {
     float bv = tid < kSlices ? part_v[b * kSlices + tid] : -INFINITY;
     int bi = tid < kSlices ? part_i[b * kSlices + tid] : INT_MAX;
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, bv, o);
-      const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-      if (ov > bv || (ov == bv && oi < bi)) {
-        bv = ov;
-        bi = oi;
-      }
-    }
+    warp_argmax(bv, bi);
     if (tid == 0) {
       winner = bi;
       next[b] = bi;

@@ -43,14 +43,7 @@ __device__ __forceinline__ void warp_softmax_topk(Logit logit, int E, int k, flo
         best = v[s];
         best_j = s * 32 + lane;
       }
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ob = __shfl_xor_sync(0xffffffffu, best, o);
-      const int oj = __shfl_xor_sync(0xffffffffu, best_j, o);
-      if (ob > best || (ob == best && oj < best_j)) {
-        best = ob;
-        best_j = oj;
-      }
-    }
+    warp_argmax(best, best_j);
     if (lane == 0) {
       ids[r] = best_j;
       weights[r] = best * inv * scale;
