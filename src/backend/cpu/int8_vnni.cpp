@@ -23,6 +23,9 @@ using namespace packed_int8;
 constexpr int kMR = 6;
 constexpr int kNV = 4;
 constexpr int64_t kKBlock = 512;
+// Largest Kp whose sums and zero-point terms (|code·q| <= 255 * 127 per k, |a_zero * Σq| the
+// same bound) all stay below 2^24: f32 holds them exactly.
+constexpr int64_t kExactFloatK = 512;
 
 // Calls f(integral_constant<0>) ... f(integral_constant<N-1>). The tile's loops over rows and
 // groups go through this rather than `for`, so every accumulator index is a constant when
@@ -69,6 +72,27 @@ void tile(const Int8Block& b, int64_t m, int64_t g, int64_t k0, int64_t steps, b
   }
   // y = a_scale * w_scale * (Σ code·q - a_zero * Σq) + bias: the zero point's share of the
   // sum is a_zero times the row sum of the weight codes, stored with the weight.
+  if (b.Kp <= kExactFloatK) {
+    // Every int32 here is below 2^24 in magnitude, so it converts to f32 exactly and the
+    // fused a_zero * Σq - sum rounds once: the same f32 as the integer subtraction, in 4
+    // vector operations instead of 6 (vpmulld alone is 2). Short products (attention's
+    // q·kᵀ over a head's 64 channels) spend a third of their time in this epilogue.
+    unroll<NV>([&](auto v) {
+      const int8_t* group = b.w + (g + v) * gstride;
+      const __m512 w_scale = _mm512_loadu_ps(group + scale_offset(b.Kp));
+      const __m512 w_sum = _mm512_cvtepi32_ps(_mm512_loadu_si512(group + row_sum_offset(b.Kp)));
+      const __m512 bias = b.bias && !b.accumulate ? _mm512_loadu_ps(b.bias + (g + v) * kGroupRows) : _mm512_setzero_ps();
+      unroll<MR>([&](auto r) {
+        const __m512 exact = _mm512_fnmadd_ps(_mm512_set1_ps(static_cast<float>(b.a_zero[m + r])), w_sum,
+                                              _mm512_cvtepi32_ps(acc[r][v]));
+        const __m512 s = _mm512_mul_ps(_mm512_set1_ps(b.a_scale[m + r]), w_scale);
+        float* out = b.y + (m + r) * b.ldy + (g + v) * kGroupRows;
+        const __m512 add = b.accumulate ? _mm512_loadu_ps(out) : bias;
+        _mm512_storeu_ps(out, _mm512_fmadd_ps(exact, s, add));
+      });
+    });
+    return;
+  }
   unroll<NV>([&](auto v) {
     const int8_t* group = b.w + (g + v) * gstride;
     const __m512 w_scale = _mm512_loadu_ps(group + scale_offset(b.Kp));
