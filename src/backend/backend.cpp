@@ -9,6 +9,20 @@ std::unique_ptr<Backend> make_cpu_backend();
 std::unique_ptr<Backend> make_cuda_backend();
 #endif
 
+void Backend::linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, LinearThen then, Tensor& y) {
+  if (then != LinearThen::kAddTo) {
+    linear(x, w, bias, y);
+    if (then == LinearThen::kGeluErf) gelu_erf(y);
+    else quick_gelu(y);
+    return;
+  }
+  Shape s = x.shape();
+  s.back() = w.dim(0);
+  Tensor t = empty(s, act_dtype());
+  linear(x, w, bias, t);
+  add(y, t, y);
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& device) {
   if (device == "cpu") return make_cpu_backend();
   if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
