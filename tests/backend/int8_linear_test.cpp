@@ -149,3 +149,51 @@ TEST(Int8Linear, RowViewsAtGroupBoundariesAreWeights) {
 TEST(Int8Linear, BackendReportsTheCpuFeature) {
   EXPECT_EQ(make_backend("cpu")->fast_int8_linear(), cpu::have_avx512_vnni());
 }
+
+// linear_then on packed weights (the step fused into the int8 product's epilogue) gives
+// bit for bit what linear followed by the separate op gives, for short (exact f32 epilogue)
+// and long K, partial column groups and a tail of rows; and the portable kernel's fused steps
+// match too, to its own rounding.
+TEST(Int8Linear, FusedStepsEqualTheSeparateOps) {
+  auto be = make_backend("cpu");
+  using Then = Backend::LinearThen;
+  struct Shape3 {
+    int64_t M, K, N;
+  };
+  const Shape3 shapes[] = {{37, 64, 48}, {70, 768, 80}, {263, 1030, 32}};
+  uint32_t seed = 900;
+  for (const Shape3& c : shapes) {
+    const auto xv = activations(c.M, c.K, seed++), wv = randn(c.N * c.K, seed++, 0.05f), bv = randn(c.N, seed++);
+    const auto resid = randn(c.M * c.N, seed++);
+    const Tensor x = Tensor::from_f32(xv, {c.M, c.K}), b = Tensor::from_f32(bv, {c.N});
+    const Tensor wp = pack_rows_int8(Tensor::from_f32(wv, {c.N, c.K}));
+    for (Then then : {Then::kGeluErf, Then::kQuickGelu, Then::kAddTo}) {
+      const std::string what = "M=" + std::to_string(c.M) + " K=" + std::to_string(c.K) + " step " +
+                               std::to_string(static_cast<int>(then));
+      // Separate ops.
+      Tensor plain = be->empty({c.M, c.N}, DType::kF32);
+      be->linear(x, wp, &b, plain);
+      Tensor want = Tensor::from_f32(resid, {c.M, c.N});
+      if (then == Then::kGeluErf) be->gelu_erf(plain);
+      if (then == Then::kQuickGelu) be->quick_gelu(plain);
+      if (then == Then::kAddTo) be->add(want, plain, want);
+      else want = plain;
+      // Fused.
+      Tensor got = Tensor::from_f32(resid, {c.M, c.N});
+      be->linear_then(x, wp, &b, then, got);
+      int64_t differ = 0;
+      for (int64_t i = 0; i < want.numel(); ++i) differ += want.data<float>()[i] != got.data<float>()[i];
+      if (cpu::have_avx512_vnni()) EXPECT_EQ(differ, 0) << what;
+      // The portable kernel with the same step, against the fused result.
+      std::vector<float> port = resid;
+      cpu::linear_packed_int8(xv.data(), c.M, c.K, wp, bv.data(), port.data(), cpu::Int8Kernel::kPortable,
+                              then == Then::kGeluErf     ? cpu::Int8Then::kGeluErf
+                              : then == Then::kQuickGelu ? cpu::Int8Then::kQuickGelu
+                                                         : cpu::Int8Then::kAddTo);
+      double worst = 0;
+      for (int64_t i = 0; i < want.numel(); ++i)
+        worst = std::max(worst, double(std::fabs(port[i] - got.data<float>()[i])) / (1.0 + std::fabs(got.data<float>()[i])));
+      EXPECT_LT(worst, 1e-5) << what << " (portable)";
+    }
+  }
+}

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 
+#include "backend/cpu/int8_kernels.h"
 #include "core/tensor.h"
 
 namespace folio::cpu {
@@ -18,7 +19,9 @@ enum class Int8Kernel { kAuto, kPortable };
 
 // y[M, N] = x[M, K] · w[N, K]ᵀ (+ bias[N]); w a packed weight [N, padded_k(K) + 8] or a view of
 // 16-aligned rows of one. x, y f32 row-major. Multi-threaded over the process pool.
+// then: what becomes of each result (int8_kernels.h): stored, through GELU / quick GELU, or
+// added to y's current value (y the residual stream).
 void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y,
-                        Int8Kernel kernel = Int8Kernel::kAuto);
+                        Int8Kernel kernel = Int8Kernel::kAuto, Int8Then then = Int8Then::kStore);
 
 }  // namespace folio::cpu

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "backend/cpu/int8_kernels.h"
+#include "backend/cpu/vec_math_avx512.h"
 #include "core/packed_int8.h"
 
 namespace folio::cpu {
@@ -72,38 +73,34 @@ void tile(const Int8Block& b, int64_t m, int64_t g, int64_t k0, int64_t steps, b
   }
   // y = a_scale * w_scale * (Σ code·q - a_zero * Σq) + bias: the zero point's share of the
   // sum is a_zero times the row sum of the weight codes, stored with the weight.
-  if (b.Kp <= kExactFloatK) {
-    // Every int32 here is below 2^24 in magnitude, so it converts to f32 exactly and the
-    // fused a_zero * Σq - sum rounds once: the same f32 as the integer subtraction, in 4
-    // vector operations instead of 6 (vpmulld alone is 2). Short products (attention's
-    // q·kᵀ over a head's 64 channels) spend a third of their time in this epilogue.
-    unroll<NV>([&](auto v) {
-      const int8_t* group = b.w + (g + v) * gstride;
-      const __m512 w_scale = _mm512_loadu_ps(group + scale_offset(b.Kp));
-      const __m512 w_sum = _mm512_cvtepi32_ps(_mm512_loadu_si512(group + row_sum_offset(b.Kp)));
-      const __m512 bias = b.bias && !b.accumulate ? _mm512_loadu_ps(b.bias + (g + v) * kGroupRows) : _mm512_setzero_ps();
-      unroll<MR>([&](auto r) {
-        const __m512 exact = _mm512_fnmadd_ps(_mm512_set1_ps(static_cast<float>(b.a_zero[m + r])), w_sum,
-                                              _mm512_cvtepi32_ps(acc[r][v]));
-        const __m512 s = _mm512_mul_ps(_mm512_set1_ps(b.a_scale[m + r]), w_scale);
-        float* out = b.y + (m + r) * b.ldy + (g + v) * kGroupRows;
-        const __m512 add = b.accumulate ? _mm512_loadu_ps(out) : bias;
-        _mm512_storeu_ps(out, _mm512_fmadd_ps(exact, s, add));
-      });
-    });
-    return;
-  }
+  // Below kExactFloatK every int32 here is below 2^24 in magnitude, so it converts to f32
+  // exactly and the fused a_zero * Σq - sum rounds once: the same f32 as the integer
+  // subtraction, in 2 vector operations instead of 4 (vpmulld alone is 2). Short products
+  // (attention's q·kᵀ over a head's 64 channels) spent a third of their time here.
+  const bool exact_f32 = b.Kp <= kExactFloatK;
   unroll<NV>([&](auto v) {
     const int8_t* group = b.w + (g + v) * gstride;
     const __m512 w_scale = _mm512_loadu_ps(group + scale_offset(b.Kp));
     const __m512i w_sum = _mm512_loadu_si512(group + row_sum_offset(b.Kp));
+    const __m512 w_sum_f = _mm512_cvtepi32_ps(w_sum);
     const __m512 bias = b.bias && !b.accumulate ? _mm512_loadu_ps(b.bias + (g + v) * kGroupRows) : _mm512_setzero_ps();
     unroll<MR>([&](auto r) {
-      const __m512i exact = _mm512_sub_epi32(acc[r][v], _mm512_mullo_epi32(_mm512_set1_epi32(b.a_zero[m + r]), w_sum));
+      const __m512 sum =
+          exact_f32 ? _mm512_fnmadd_ps(_mm512_set1_ps(static_cast<float>(b.a_zero[m + r])), w_sum_f, _mm512_cvtepi32_ps(acc[r][v]))
+                    : _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], _mm512_mullo_epi32(_mm512_set1_epi32(b.a_zero[m + r]), w_sum)));
       const __m512 s = _mm512_mul_ps(_mm512_set1_ps(b.a_scale[m + r]), w_scale);
       float* out = b.y + (m + r) * b.ldy + (g + v) * kGroupRows;
-      const __m512 add = b.accumulate ? _mm512_loadu_ps(out) : bias;
-      _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), s, add));
+      if (b.accumulate) {
+        _mm512_storeu_ps(out, _mm512_fmadd_ps(sum, s, _mm512_loadu_ps(out)));
+        return;
+      }
+      const __m512 value = _mm512_fmadd_ps(sum, s, bias);
+      switch (b.then) {
+        case Int8Then::kStore: _mm512_storeu_ps(out, value); break;
+        case Int8Then::kGeluErf: _mm512_storeu_ps(out, gelu_erf16(value)); break;
+        case Int8Then::kQuickGelu: _mm512_storeu_ps(out, x_sigmoid16(value, 1.702f)); break;
+        case Int8Then::kAddTo: _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), value)); break;
+      }
     });
   });
 }

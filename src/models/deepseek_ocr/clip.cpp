@@ -41,13 +41,12 @@ Tensor ClipEncoder::forward(const Tensor& sam, int batch, int grid, const Trace&
     Qkv qkv = project_qkv(be_, xn, lw.qkv);
     Tensor a = be_.empty(x.shape(), be_.act_dtype());
     be_.attention(qkv.q, qkv.k, qkv.v, a, spec);
-    Tensor o = linear_new(be_, a, lw.out);
-    be_.add(x, o, x);
+    // The residual adds and the activation ride on the products (fused by backends that can).
+    be_.linear_then(a, lw.out.w, lw.out.bias(), Backend::LinearThen::kAddTo, x);
     Tensor hn = layer_norm_new(be_, x, lw.ln2, cfg_.eps);
-    Tensor m = linear_new(be_, hn, lw.fc1);
-    be_.quick_gelu(m);
-    Tensor m2 = linear_new(be_, m, lw.fc2);
-    be_.add(x, m2, x);
+    Tensor m = be_.empty({batch, tokens, lw.fc1.w.dim(0)}, be_.act_dtype());
+    be_.linear_then(hn, lw.fc1.w, lw.fc1.bias(), Backend::LinearThen::kQuickGelu, m);
+    be_.linear_then(m, lw.fc2.w, lw.fc2.bias(), Backend::LinearThen::kAddTo, x);
   }
   trace(t, "clip_" + view, x);
   return x;
