@@ -42,7 +42,18 @@ int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* re
   // Pass 1: the relative-position terms (key j = ky * grid_w + kx gets rel_rows[ky] +
   // rel_cols[kx]) and the maximum over the visible keys.
   __m512 mx = _mm512_set1_ps(-INFINITY);
-  if (rel_rows) {
+  if (rel_rows && visible == n && grid_w % 16 == 0) {
+    // SAM's global grids (64 wide at 1024 px): whole vectors, no per-vector mask arithmetic
+    // (whose scalar ops competed with the vector ones for the same ports).
+    for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
+      const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
+      for (int64_t kx = 0; kx < grid_w; kx += 16) {
+        const __m512 v = _mm512_add_ps(_mm512_loadu_ps(s + y0 + kx), _mm512_add_ps(rh, _mm512_loadu_ps(rel_cols + kx)));
+        _mm512_storeu_ps(s + y0 + kx, v);
+        mx = _mm512_max_ps(mx, v);
+      }
+    }
+  } else if (rel_rows) {
     for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
       const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
       for (int64_t kx = 0; kx < grid_w; kx += 16) {
