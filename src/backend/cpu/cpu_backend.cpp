@@ -124,6 +124,24 @@ class CpuBackend final : public Backend {
                             cpu::Int8Kernel::kAuto, step);
   }
 
+  // Fused per block of rows when both weights are packed int8 and there are enough rows for
+  // the two threads to share the blocks evenly (SAM's 4096; CLIP's 257 keep the two products,
+  // which split their columns instead).
+  void mlp_add(const Tensor& x, const Tensor& w1, const Tensor* b1, LinearThen act, const Tensor& w2, const Tensor* b2,
+               Tensor& y) override {
+    const int64_t M = rows_of(x);
+    if (w1.dtype() != DType::kI8Packed || w2.dtype() != DType::kI8Packed || !cpu::have_avx512_vnni() ||
+        x.dtype() != DType::kF32 || y.dtype() != DType::kF32 || act == LinearThen::kAddTo || M < 512)
+      return Backend::mlp_add(x, w1, b1, act, w2, b2, y);
+    if (rows_of(y) != M || y.dim(-1) != w2.dim(0))
+      throw internal_error("mlp_add: output " + shape_str(y.shape()) + " for x " + shape_str(x.shape()) + " w2 " +
+                           shape_str(w2.shape()));
+    const std::vector<float> bias1 = bias_f32(b1, w1.dim(0)), bias2 = bias_f32(b2, w2.dim(0));
+    cpu::mlp_packed_int8(x.data<float>(), M, x.dim(-1), w1, bias1.empty() ? nullptr : bias1.data(),
+                         act == LinearThen::kGeluErf ? cpu::Int8Then::kGeluErf : cpu::Int8Then::kQuickGelu, w2,
+                         bias2.empty() ? nullptr : bias2.data(), y.data<float>());
+  }
+
   void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {
     expect_f32(x, "layer_norm");
     expect_same(x, y, "layer_norm");

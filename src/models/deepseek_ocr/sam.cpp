@@ -122,10 +122,8 @@ Tensor SamEncoder::block(const Tensor& x, int index, int batch, int grid) {
   Tensor h = be_.empty(x.shape(), be_.residual_dtype());
   be_.add(x, attn.reshape(x.shape()), h);
   Tensor hn = layer_norm_new(be_, h, bw.norm2, cfg_.eps);
-  // MLP: GELU and the residual add ride on the products (fused by backends that can).
-  Tensor m = be_.empty({h.dim(0), bw.lin1.w.dim(0)}, be_.act_dtype());
-  be_.linear_then(hn, bw.lin1.w, bw.lin1.bias(), Backend::LinearThen::kGeluErf, m);
-  be_.linear_then(m, bw.lin2.w, bw.lin2.bias(), Backend::LinearThen::kAddTo, h);
+  // MLP added to the residual (fused by backends that can).
+  be_.mlp_add(hn, bw.lin1.w, bw.lin1.bias(), Backend::LinearThen::kGeluErf, bw.lin2.w, bw.lin2.bias(), h);
   return h;
 }
 
