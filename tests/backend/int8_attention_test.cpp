@@ -113,9 +113,10 @@ TEST(Int8Attention, SoftmaxCodesMatchDoublePrecision) {
     bool rel;
     float spread;
   };
-  // Full 64-key chunks with and without a tail, a causal row, 14-wide windows, a row whose
+  // Full 64-key chunks with and without a tail, a causal row, 14- and 40-wide grids, a row whose
   // logits span ~60 nats (codes down to 0) and one whose logits are all equal.
   const Row rows[] = {{4096, 4096, 64, true, 3.0f}, {200, 200, 0, false, 2.0f}, {196, 196, 14, true, 1.0f},
+                      {1600, 1600, 40, true, 2.0f},
                       {257, 100, 0, false, 4.0f},   {128, 128, 0, false, 20.0f}, {64, 64, 0, false, 0.0f}};
   uint32_t seed = 500;
   for (const Row& r : rows) {

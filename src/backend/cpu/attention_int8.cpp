@@ -8,6 +8,7 @@
 #include "backend/cpu/attention_int8.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "backend/cpu/gemm.h"
@@ -25,10 +26,12 @@ using namespace packed_int8;
 constexpr int64_t kQueryBlock = 36;  // query rows per task: 6 register tiles of the kernel
 
 struct Packed {
-  std::vector<int8_t> bytes;
+  // Not value-initialised (a vector zeroed several MB per call for nothing): the packers
+  // write every byte of every group, padding rows and padding k included.
+  std::unique_ptr<int8_t[]> bytes;
   int64_t rows = 0, Kp = 0;  // rows padded to 16
-  int8_t* at(int64_t i) { return bytes.data() + i * rows * (Kp + kRowExtra); }
-  const int8_t* at(int64_t i) const { return bytes.data() + i * rows * (Kp + kRowExtra); }
+  int8_t* at(int64_t i) { return bytes.get() + i * rows * (Kp + kRowExtra); }
+  const int8_t* at(int64_t i) const { return bytes.get() + i * rows * (Kp + kRowExtra); }
 };
 
 // `count` matrices packed one after another by pack(i, destination).
@@ -37,7 +40,7 @@ Packed pack_many(int64_t count, int64_t rows, int64_t K, Pack pack) {
   Packed p;
   p.rows = padded_rows(rows);
   p.Kp = padded_k(K);
-  p.bytes.resize(static_cast<size_t>(count * p.rows * (p.Kp + kRowExtra)));
+  p.bytes.reset(new int8_t[static_cast<size_t>(count * p.rows * (p.Kp + kRowExtra))]);
   parallel_for(count, 1, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) pack(i, p.at(i));
   });

@@ -42,15 +42,26 @@ int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* re
   // Pass 1: the relative-position terms (key j = ky * grid_w + kx gets rel_rows[ky] +
   // rel_cols[kx]) and the maximum over the visible keys.
   __m512 mx = _mm512_set1_ps(-INFINITY);
-  if (rel_rows && visible == n && grid_w % 16 == 0) {
-    // SAM's global grids (64 wide at 1024 px): whole vectors, no per-vector mask arithmetic
-    // (whose scalar ops competed with the vector ones for the same ports).
+  constexpr int64_t kMaxChunks = 8;  // grids up to 128 wide keep their columns in registers
+  if (rel_rows && visible == n && grid_w <= 16 * kMaxChunks) {
+    // Every key visible (SAM): the masks and the column terms depend only on the column
+    // chunk, so they are set up once per row instead of per vector (the mask arithmetic is
+    // scalar work on the same ports as the vector adds). Grids 64 wide (global, 1024 px) use
+    // full vectors, 40 wide (640 px tiles) and 14 wide (windows) masked ones.
+    const int64_t chunks = (grid_w + 15) / 16;
+    __mmask16 mask[kMaxChunks];
+    __m512 cols[kMaxChunks];
+    for (int64_t c = 0; c < chunks; ++c) {
+      mask[c] = first_n(grid_w - 16 * c);
+      cols[c] = _mm512_maskz_loadu_ps(mask[c], rel_cols + 16 * c);
+    }
     for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
       const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
-      for (int64_t kx = 0; kx < grid_w; kx += 16) {
-        const __m512 v = _mm512_add_ps(_mm512_loadu_ps(s + y0 + kx), _mm512_add_ps(rh, _mm512_loadu_ps(rel_cols + kx)));
-        _mm512_storeu_ps(s + y0 + kx, v);
-        mx = _mm512_max_ps(mx, v);
+      for (int64_t c = 0; c < chunks; ++c) {
+        float* p = s + y0 + 16 * c;
+        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[c], p), _mm512_add_ps(rh, cols[c]));
+        _mm512_mask_storeu_ps(p, mask[c], v);
+        mx = _mm512_mask_max_ps(mx, mask[c], mx, v);
       }
     }
   } else if (rel_rows) {
