@@ -19,7 +19,9 @@ class SamEncoder {
   Tensor forward(const std::vector<float>& pixels, int batch, int size, const Trace& t, const std::string& view);
 
  private:
-  Tensor block(const Tensor& x, int index, int batch, int grid);
+  // One block; x (the residual stream) is updated in place and returned.
+  Tensor block(Tensor x, int index, int batch, int grid);
+  // Attention of n windows or views xs [n, grid*grid, C], before the output projection.
   Tensor attention(const Tensor& xs, int index, int grid);
   Tensor conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride);
   const Tensor& pos_for(int grid);
