@@ -77,6 +77,20 @@ class Backend {
   // y[M,N] = x[M,K] · w[N,K]^T (+ bias[N]). bias may be nullptr.
   // w of dtype I8Packed (weights/pack_int8.h) is read by the CPU backend only.
   virtual void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) = 0;
+  // linear() followed by one more step on its result, which a backend may fuse into the
+  // product's last pass (the CPU's int8 product does; it saves a pass over memory):
+  //   kGeluErf / kQuickGelu: y = act(x·wᵀ + bias), y an activation tensor of linear's shape;
+  //   kAddTo: y = y + (x·wᵀ + bias), y the residual stream (same values as linear into a
+  //   temporary, then add(y, t, y)).
+  // The default runs exactly those ops.
+  enum class LinearThen { kGeluErf, kQuickGelu, kAddTo };
+  virtual void linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, LinearThen then, Tensor& y);
+  // A transformer MLP added to the residual stream: y += act(x·w1ᵀ + b1)·w2ᵀ + b2, act
+  // kGeluErf or kQuickGelu. The default is linear_then(.., act, t) then
+  // linear_then(t, .., kAddTo, y); a backend may keep the [rows, hidden] intermediate in
+  // cache, block by block, instead of writing it to memory and reading it back.
+  virtual void mlp_add(const Tensor& x, const Tensor& w1, const Tensor* b1, LinearThen act, const Tensor& w2,
+                       const Tensor* b2, Tensor& y);
   // Per row over the last dim D. weight/bias [D]. y may alias x.
   virtual void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) = 0;
   virtual void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;

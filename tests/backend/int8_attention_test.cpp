@@ -101,3 +101,51 @@ TEST(Int8Attention, VectorPackersWriteTheScalarPackersBytes) {
   cpu::pack_cols_vnni(src.data(), keys, cols, stride, got.data());
   EXPECT_EQ(want, got);
 }
+
+// The softmax step alone against double precision: every code within one step of
+// round(65535 * exp(s - max)) (the polynomial's error is ~1e-7, so a wrong coefficient, a
+// wrong exponent or a mis-ordered byte plane shows up as codes far off), zeros past
+// `visible`, the relative-position terms added, and the returned sum the sum of the codes.
+TEST(Int8Attention, SoftmaxCodesMatchDoublePrecision) {
+  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  struct Row {
+    int64_t n, visible, grid_w;
+    bool rel;
+    float spread;
+  };
+  // Full 64-key chunks with and without a tail, a causal row, 14- and 40-wide grids, a row whose
+  // logits span ~60 nats (codes down to 0) and one whose logits are all equal.
+  const Row rows[] = {{4096, 4096, 64, true, 3.0f}, {200, 200, 0, false, 2.0f}, {196, 196, 14, true, 1.0f},
+                      {1600, 1600, 40, true, 2.0f},
+                      {257, 100, 0, false, 4.0f},   {128, 128, 0, false, 20.0f}, {64, 64, 0, false, 0.0f}};
+  uint32_t seed = 500;
+  for (const Row& r : rows) {
+    const int64_t n_pad = (r.n + 3) / 4 * 4 + 4;
+    std::vector<float> s = randn(r.n, seed++, r.spread), rel_rows, rel_cols;
+    const std::vector<float> original = s;
+    if (r.rel) {
+      rel_rows = randn(r.n / r.grid_w, seed++, 0.5f);
+      rel_cols = randn(r.grid_w, seed++, 0.5f);
+    }
+    std::vector<uint8_t> hi(n_pad, 0xAA), lo(n_pad, 0xAA);
+    const int64_t sum = cpu::softmax_codes_vnni(s.data(), r.n, r.visible, r.rel ? rel_rows.data() : nullptr,
+                                                r.rel ? rel_cols.data() : nullptr, r.grid_w, hi.data(), lo.data(), n_pad);
+    std::vector<double> logit(r.n);
+    double mx = -1e300;
+    for (int64_t j = 0; j < r.n; ++j) {
+      logit[j] = original[j] + (r.rel ? double(rel_rows[j / r.grid_w]) + rel_cols[j % r.grid_w] : 0.0);
+      if (j < r.visible) mx = std::max(mx, logit[j]);
+    }
+    int64_t want_sum = 0, got_sum = 0, off = 0;
+    for (int64_t j = 0; j < n_pad; ++j) {
+      const int64_t code = int64_t(hi[j]) * 256 + lo[j];
+      const double want = j < r.visible ? 65535.0 * std::exp(logit[j] - mx) : 0.0;
+      got_sum += code;
+      want_sum += std::llround(want);
+      if (std::fabs(code - want) > 0.51 + 1e-5 * want) ++off;
+    }
+    EXPECT_EQ(off, 0) << "n=" << r.n << " visible=" << r.visible;
+    EXPECT_EQ(sum, got_sum) << "n=" << r.n;
+    EXPECT_LE(std::llabs(sum - want_sum), r.n / 8 + 1) << "n=" << r.n;
+  }
+}

@@ -149,3 +149,79 @@ TEST(Int8Linear, RowViewsAtGroupBoundariesAreWeights) {
 TEST(Int8Linear, BackendReportsTheCpuFeature) {
   EXPECT_EQ(make_backend("cpu")->fast_int8_linear(), cpu::have_avx512_vnni());
 }
+
+// linear_then on packed weights (the step fused into the int8 product's epilogue) gives
+// bit for bit what linear followed by the separate op gives, for short (exact f32 epilogue)
+// and long K, partial column groups and a tail of rows; and the portable kernel's fused steps
+// match too, to its own rounding.
+TEST(Int8Linear, FusedStepsEqualTheSeparateOps) {
+  auto be = make_backend("cpu");
+  using Then = Backend::LinearThen;
+  struct Shape3 {
+    int64_t M, K, N;
+  };
+  const Shape3 shapes[] = {{37, 64, 48}, {70, 768, 80}, {263, 1030, 32}};
+  uint32_t seed = 900;
+  for (const Shape3& c : shapes) {
+    const auto xv = activations(c.M, c.K, seed++), wv = randn(c.N * c.K, seed++, 0.05f), bv = randn(c.N, seed++);
+    const auto resid = randn(c.M * c.N, seed++);
+    const Tensor x = Tensor::from_f32(xv, {c.M, c.K}), b = Tensor::from_f32(bv, {c.N});
+    const Tensor wp = pack_rows_int8(Tensor::from_f32(wv, {c.N, c.K}));
+    for (Then then : {Then::kGeluErf, Then::kQuickGelu, Then::kAddTo}) {
+      const std::string what = "M=" + std::to_string(c.M) + " K=" + std::to_string(c.K) + " step " +
+                               std::to_string(static_cast<int>(then));
+      // Separate ops.
+      Tensor plain = be->empty({c.M, c.N}, DType::kF32);
+      be->linear(x, wp, &b, plain);
+      Tensor want = Tensor::from_f32(resid, {c.M, c.N});
+      if (then == Then::kGeluErf) be->gelu_erf(plain);
+      if (then == Then::kQuickGelu) be->quick_gelu(plain);
+      if (then == Then::kAddTo) be->add(want, plain, want);
+      else want = plain;
+      // Fused.
+      Tensor got = Tensor::from_f32(resid, {c.M, c.N});
+      be->linear_then(x, wp, &b, then, got);
+      int64_t differ = 0;
+      for (int64_t i = 0; i < want.numel(); ++i) differ += want.data<float>()[i] != got.data<float>()[i];
+      if (cpu::have_avx512_vnni()) EXPECT_EQ(differ, 0) << what;
+      // The portable kernel with the same step, against the fused result.
+      std::vector<float> port = resid;
+      cpu::linear_packed_int8(xv.data(), c.M, c.K, wp, bv.data(), port.data(), cpu::Int8Kernel::kPortable,
+                              then == Then::kGeluErf     ? cpu::Int8Then::kGeluErf
+                              : then == Then::kQuickGelu ? cpu::Int8Then::kQuickGelu
+                                                         : cpu::Int8Then::kAddTo);
+      double worst = 0;
+      for (int64_t i = 0; i < want.numel(); ++i)
+        worst = std::max(worst, double(std::fabs(port[i] - got.data<float>()[i])) / (1.0 + std::fabs(got.data<float>()[i])));
+      EXPECT_LT(worst, 1e-5) << what << " (portable)";
+    }
+  }
+}
+
+// mlp_add with packed weights and enough rows takes the per-block fused path; it must give
+// bit for bit the two linear_then calls it replaces (GELU and quick GELU, a partial last
+// block of rows, K not a multiple of 4 in the first product, biases and none).
+TEST(Int8Linear, FusedMlpEqualsTheTwoProducts) {
+  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  auto be = make_backend("cpu");
+  using Then = Backend::LinearThen;
+  const int64_t M = 613, K = 770, H = 208, N = 96;
+  uint32_t seed = 1200;
+  const auto xv = activations(M, K, seed++), w1v = randn(H * K, seed++, 0.05f), w2v = randn(N * H, seed++, 0.05f);
+  const auto b1v = randn(H, seed++), b2v = randn(N, seed++), resid = randn(M * N, seed++);
+  const Tensor x = Tensor::from_f32(xv, {M, K}), b1 = Tensor::from_f32(b1v, {H}), b2 = Tensor::from_f32(b2v, {N});
+  const Tensor w1 = pack_rows_int8(Tensor::from_f32(w1v, {H, K})), w2 = pack_rows_int8(Tensor::from_f32(w2v, {N, H}));
+  for (Then act : {Then::kGeluErf, Then::kQuickGelu})
+    for (bool biases : {true, false}) {
+      Tensor want = Tensor::from_f32(resid, {M, N}), mid = be->empty({M, H}, DType::kF32);
+      be->linear_then(x, w1, biases ? &b1 : nullptr, act, mid);
+      be->linear_then(mid, w2, biases ? &b2 : nullptr, Then::kAddTo, want);
+      Tensor got = Tensor::from_f32(resid, {M, N});
+      be->mlp_add(x, w1, biases ? &b1 : nullptr, act, w2, biases ? &b2 : nullptr, got);
+      int64_t differ = 0;
+      for (int64_t i = 0; i < want.numel(); ++i) differ += want.data<float>()[i] != got.data<float>()[i];
+      EXPECT_EQ(differ, 0) << "act " << static_cast<int>(act) << (biases ? " with" : " without") << " biases";
+      // And it did add: the result is not the residual alone.
+      EXPECT_NE(got.data<float>()[5], resid[5]);
+    }
+}

@@ -8,6 +8,7 @@
 #include "backend/cpu/attention_int8.h"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "backend/cpu/gemm.h"
@@ -25,10 +26,12 @@ using namespace packed_int8;
 constexpr int64_t kQueryBlock = 36;  // query rows per task: 6 register tiles of the kernel
 
 struct Packed {
-  std::vector<int8_t> bytes;
+  // Not value-initialised (a vector zeroed several MB per call for nothing): the packers
+  // write every byte of every group, padding rows and padding k included.
+  std::unique_ptr<int8_t[]> bytes;
   int64_t rows = 0, Kp = 0;  // rows padded to 16
-  int8_t* at(int64_t i) { return bytes.data() + i * rows * (Kp + kRowExtra); }
-  const int8_t* at(int64_t i) const { return bytes.data() + i * rows * (Kp + kRowExtra); }
+  int8_t* at(int64_t i) { return bytes.get() + i * rows * (Kp + kRowExtra); }
+  const int8_t* at(int64_t i) const { return bytes.get() + i * rows * (Kp + kRowExtra); }
 };
 
 // `count` matrices packed one after another by pack(i, destination).
@@ -37,7 +40,7 @@ Packed pack_many(int64_t count, int64_t rows, int64_t K, Pack pack) {
   Packed p;
   p.rows = padded_rows(rows);
   p.Kp = padded_k(K);
-  p.bytes.resize(static_cast<size_t>(count * p.rows * (p.Kp + kRowExtra)));
+  p.bytes.reset(new int8_t[static_cast<size_t>(count * p.rows * (p.Kp + kRowExtra))]);
   parallel_for(count, 1, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) pack(i, p.at(i));
   });
@@ -97,6 +100,10 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   }
 
   const int64_t Dp = padded_k(D), Nk16 = padded_rows(Nk), Nk4 = padded_k(Nk);
+  // Row stride of the logits block: one cache line past the 16-column padding, so that at
+  // 4096 keys (16 KB rows) the kernel's stores to 6 consecutive rows do not all fall on the
+  // same L1 sets and 4 KB-aliased addresses as each other.
+  const int64_t ldl = Nk16 + 16;
   const int64_t qblocks = (Nq + kQueryBlock - 1) / kQueryBlock;
   const int64_t offset = Nk - Nq;  // causal: query i is at absolute position i + offset
   parallel_for(B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
@@ -107,7 +114,7 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
     codes.resize(R * Dp);
     hi.resize(R * Nk4);
     lo.resize(R * Nk4);
-    logits.resize(R * Nk16);
+    logits.resize(R * ldl);
     scratch.resize(R * 4 * kGroupRows);
     if (rel) {
       ph.resize(R * (2 * gh - 1));
@@ -123,7 +130,7 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       const float* qp = Q + (b * Nq + i0) * stride + h * D;
       quantize_rows_u8_vnni(qp, stride, rows, D, Dp, codes.data(), q_scale, q_zero);
       for (int64_t r = 0; r < rows; ++r) logit_scale[r] = q_scale[r] * spec.scale;
-      int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, keys.at(bh), keys.rows, logits.data(), Nk16,
+      int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, keys.at(bh), keys.rows, logits.data(), ldl,
                             scratch.data()));
       if (rel) {  // unscaled q, as in SAM
         sgemm(true, rows, 2 * gh - 1, D, 1.0f, qp, stride, tab_h.data(), D, 0.0f, ph.data(), 2 * gh - 1);
@@ -138,7 +145,7 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
           for (int64_t ky = 0; ky < gh; ++ky) rows_h[ky] = ph[r * (2 * gh - 1) + yi - ky + gh - 1];
           for (int64_t kx = 0; kx < gw; ++kx) cols_w[kx] = pw[r * (2 * gw - 1) + xi - kx + gw - 1];
         }
-        const int64_t sum = softmax_codes_vnni(logits.data() + r * Nk16, Nk, visible, rel ? rows_h.data() : nullptr,
+        const int64_t sum = softmax_codes_vnni(logits.data() + r * ldl, Nk, visible, rel ? rows_h.data() : nullptr,
                                                rel ? cols_w.data() : nullptr, gw, hi.data() + r * Nk4,
                                                lo.data() + r * Nk4, Nk4);
         hi_scale[r] = 256.0f / static_cast<float>(sum);

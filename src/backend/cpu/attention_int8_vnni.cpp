@@ -19,9 +19,10 @@ inline __mmask16 first_n(int64_t n) {
 // 65535 * 2^t for t <= 0, as 16 int32 codes rounded half to even: t = n + f with n an integer
 // and |f| <= 1/2, 2^f by its degree-6 Taylor polynomial in f·ln2 (relative error < 2e-7,
 // far below the code's 1/65535 step) with the 65535 folded into the coefficients, and 2^n
-// added to the exponent bits. t is clamped at -40, where the code is 0 anyway.
+// applied by vscalefps. That is the same f32 as adding n to the exponent bits (the result is
+// a normal number down to the t where the code rounds to 0), in one instruction instead of
+// three and without clamping t first: vscalefps takes very negative n to 0 by itself.
 inline __m512i exp2_codes(__m512 t) {
-  t = _mm512_max_ps(t, _mm512_set1_ps(-40.0f));
   const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   const __m512 f = _mm512_sub_ps(t, n);
   __m512 p = _mm512_set1_ps(65535.0f * 1.5403530393381608e-4f);
@@ -31,8 +32,7 @@ inline __m512i exp2_codes(__m512 t) {
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 2.4022650695910071e-1f));
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 6.9314718055994531e-1f));
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f));
-  const __m512i bits = _mm512_add_epi32(_mm512_castps_si512(p), _mm512_slli_epi32(_mm512_cvtps_epi32(n), 23));
-  return _mm512_cvtps_epi32(_mm512_castsi512_ps(bits));
+  return _mm512_cvtps_epi32(_mm512_scalef_ps(p, n));
 }
 
 }  // namespace
@@ -42,7 +42,29 @@ int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* re
   // Pass 1: the relative-position terms (key j = ky * grid_w + kx gets rel_rows[ky] +
   // rel_cols[kx]) and the maximum over the visible keys.
   __m512 mx = _mm512_set1_ps(-INFINITY);
-  if (rel_rows) {
+  constexpr int64_t kMaxChunks = 8;  // grids up to 128 wide keep their columns in registers
+  if (rel_rows && visible == n && grid_w <= 16 * kMaxChunks) {
+    // Every key visible (SAM): the masks and the column terms depend only on the column
+    // chunk, so they are set up once per row instead of per vector (the mask arithmetic is
+    // scalar work on the same ports as the vector adds). Grids 64 wide (global, 1024 px) use
+    // full vectors, 40 wide (640 px tiles) and 14 wide (windows) masked ones.
+    const int64_t chunks = (grid_w + 15) / 16;
+    __mmask16 mask[kMaxChunks];
+    __m512 cols[kMaxChunks];
+    for (int64_t c = 0; c < chunks; ++c) {
+      mask[c] = first_n(grid_w - 16 * c);
+      cols[c] = _mm512_maskz_loadu_ps(mask[c], rel_cols + 16 * c);
+    }
+    for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
+      const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
+      for (int64_t c = 0; c < chunks; ++c) {
+        float* p = s + y0 + 16 * c;
+        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[c], p), _mm512_add_ps(rh, cols[c]));
+        _mm512_mask_storeu_ps(p, mask[c], v);
+        mx = _mm512_mask_max_ps(mx, mask[c], mx, v);
+      }
+    }
+  } else if (rel_rows) {
     for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
       const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
       for (int64_t kx = 0; kx < grid_w; kx += 16) {

@@ -67,6 +67,18 @@ void keep_freed_memory_in_process() {
   });
 }
 
+void check_linear(const Tensor& x, const Tensor& w, const Tensor& y) {
+  if (rows_of(y) != rows_of(x) || y.dim(-1) != w.dim(0))
+    throw internal_error("linear: output " + shape_str(y.shape()) + " for x " + shape_str(x.shape()) + " w " + shape_str(w.shape()));
+}
+
+// The bias as f32 (empty for none).
+std::vector<float> bias_f32(const Tensor* bias, int64_t N) {
+  if (!bias || !bias->numel()) return {};
+  if (bias->numel() != N) throw internal_error("linear: bias " + shape_str(bias->shape()) + " for N=" + std::to_string(N));
+  return bias->dtype() == DType::kF32 ? std::vector<float>(bias->data<float>(), bias->data<float>() + N) : param_f32(*bias);
+}
+
 class CpuBackend final : public Backend {
  public:
   CpuBackend() { keep_freed_memory_in_process(); }
@@ -90,14 +102,44 @@ class CpuBackend final : public Backend {
   void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override {
     expect_f32(x, "linear");
     const int64_t K = x.dim(-1), M = rows_of(x), N = w.dim(0);
-    if (rows_of(y) != M || y.dim(-1) != N)
-      throw internal_error("linear: output " + shape_str(y.shape()) + " for x " + shape_str(x.shape()) + " w " + shape_str(w.shape()));
-    std::vector<float> b;
-    if (bias && bias->numel()) {
-      if (bias->numel() != N) throw internal_error("linear: bias " + shape_str(bias->shape()) + " for N=" + std::to_string(N));
-      b = bias->dtype() == DType::kF32 ? std::vector<float>(bias->data<float>(), bias->data<float>() + N) : param_f32(*bias);
-    }
+    check_linear(x, w, y);
+    const std::vector<float> b = bias_f32(bias, N);
     cpu::linear(x.data<float>(), M, K, w, b.empty() ? nullptr : b.data(), y.data<float>());
+  }
+
+  // The int8 product applies the step in its epilogue, while the outputs are still in
+  // registers: no pass over a [tokens, 3072] f32 tensor for SAM's GELU, none for the residual
+  // adds. Other weights take the default (the separate ops).
+  void linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, LinearThen then, Tensor& y) override {
+    if (w.dtype() != DType::kI8Packed || !cpu::have_avx512_vnni() || y.dtype() != DType::kF32)
+      return Backend::linear_then(x, w, bias, then, y);
+    expect_f32(x, "linear");
+    const int64_t K = x.dim(-1), M = rows_of(x), N = w.dim(0);
+    check_linear(x, w, y);
+    const std::vector<float> b = bias_f32(bias, N);
+    const cpu::Int8Then step = then == LinearThen::kGeluErf     ? cpu::Int8Then::kGeluErf
+                               : then == LinearThen::kQuickGelu ? cpu::Int8Then::kQuickGelu
+                                                                : cpu::Int8Then::kAddTo;
+    cpu::linear_packed_int8(x.data<float>(), M, K, w, b.empty() ? nullptr : b.data(), y.data<float>(),
+                            cpu::Int8Kernel::kAuto, step);
+  }
+
+  // Fused per block of rows when both weights are packed int8 and there are enough rows for
+  // the two threads to share the blocks evenly (SAM's 4096; CLIP's 257 keep the two products,
+  // which split their columns instead).
+  void mlp_add(const Tensor& x, const Tensor& w1, const Tensor* b1, LinearThen act, const Tensor& w2, const Tensor* b2,
+               Tensor& y) override {
+    const int64_t M = rows_of(x);
+    if (w1.dtype() != DType::kI8Packed || w2.dtype() != DType::kI8Packed || !cpu::have_avx512_vnni() ||
+        x.dtype() != DType::kF32 || y.dtype() != DType::kF32 || act == LinearThen::kAddTo || M < 512)
+      return Backend::mlp_add(x, w1, b1, act, w2, b2, y);
+    if (rows_of(y) != M || y.dim(-1) != w2.dim(0))
+      throw internal_error("mlp_add: output " + shape_str(y.shape()) + " for x " + shape_str(x.shape()) + " w2 " +
+                           shape_str(w2.shape()));
+    const std::vector<float> bias1 = bias_f32(b1, w1.dim(0)), bias2 = bias_f32(b2, w2.dim(0));
+    cpu::mlp_packed_int8(x.data<float>(), M, x.dim(-1), w1, bias1.empty() ? nullptr : bias1.data(),
+                         act == LinearThen::kGeluErf ? cpu::Int8Then::kGeluErf : cpu::Int8Then::kQuickGelu, w2,
+                         bias2.empty() ? nullptr : bias2.data(), y.data<float>());
   }
 
   void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, float eps, Tensor& y) override {

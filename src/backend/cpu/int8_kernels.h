@@ -9,6 +9,11 @@
 
 namespace folio::cpu {
 
+// The last step of an output value v = result + bias: stored as is, through an activation
+// (the same f32 as the backend's separate activation pass), or added to the value already in
+// y (y + v, rounded once more, as add() would).
+enum class Int8Then { kStore, kGeluErf, kQuickGelu, kAddTo };
+
 // One block of the product: `rows` quantised activation rows against `groups` 16-column groups
 // of a packed weight (core/packed_int8.h).
 struct Int8Block {
@@ -22,6 +27,7 @@ struct Int8Block {
   float* y = nullptr;              // output at (block row 0, block column 0)
   int64_t ldy = 0;
   bool accumulate = false;         // y += result (bias ignored) instead of y = result + bias
+  Int8Then then = Int8Then::kStore;  // what happens to result + bias (when !accumulate)
   int32_t* scratch = nullptr;      // rows * 64 int32: partial sums kept between K blocks
 };
 

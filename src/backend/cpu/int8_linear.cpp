@@ -43,7 +43,7 @@ bool have_avx512_vnni() {
 }
 
 void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y,
-                        Int8Kernel kernel) {
+                        Int8Kernel kernel, Int8Then then) {
   const int64_t N = w.dim(0), Kp = padded_k(K);
   if (w.dtype() != DType::kI8Packed || w.ndim() != 2 || w.dim(1) != Kp + kRowExtra || N % kGroupRows != 0)
     throw internal_error("linear: x has K=" + std::to_string(K) + " but the packed int8 weight is " + shape_str(w.shape()));
@@ -101,6 +101,7 @@ void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, c
         b.y = y + m0 * N + g_begin * kGroupRows;
         b.ldy = N;
         b.scratch = scratch.data();
+        b.then = then;
         block(b);
       }
     }

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 
+#include "backend/cpu/int8_kernels.h"
 #include "core/tensor.h"
 
 namespace folio::cpu {
@@ -18,7 +19,17 @@ enum class Int8Kernel { kAuto, kPortable };
 
 // y[M, N] = x[M, K] · w[N, K]ᵀ (+ bias[N]); w a packed weight [N, padded_k(K) + 8] or a view of
 // 16-aligned rows of one. x, y f32 row-major. Multi-threaded over the process pool.
+// then: what becomes of each result (int8_kernels.h): stored, through GELU / quick GELU, or
+// added to y's current value (y the residual stream).
 void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y,
-                        Int8Kernel kernel = Int8Kernel::kAuto);
+                        Int8Kernel kernel = Int8Kernel::kAuto, Int8Then then = Int8Then::kStore);
+
+// y[M, N2] += act(x[M, K] · w1ᵀ + b1) · w2ᵀ + b2 (act kGeluErf or kQuickGelu), the same values
+// as linear_packed_int8 with `act` into a temporary and then with kAddTo into y, computed per
+// block of 64 rows so that the intermediate stays in cache (int8_mlp.cpp). w1 [N1, padded_k(K)
+// + 8] and w2 [N2, padded_k(N1) + 8] packed; b1, b2 may be nullptr. Needs have_avx512_vnni().
+// Multi-threaded over the row blocks: for balance, give it a few hundred rows or more.
+void mlp_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w1, const float* b1, Int8Then act,
+                     const Tensor& w2, const float* b2, float* y);
 
 }  // namespace folio::cpu

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "backend/cpu/int8_kernels.h"
+#include "backend/cpu/vec_math.h"
 #include "core/packed_int8.h"
 
 namespace folio::cpu {
@@ -29,7 +30,17 @@ void int8_block_portable(const Int8Block& b) {
         const int32_t exact = acc[c] - b.a_zero[r] * w_sum[c];
         float& out = b.y[r * b.ldy + g * kGroupRows + c];
         const float add = b.accumulate ? out : (b.bias ? b.bias[g * kGroupRows + c] : 0.0f);
-        out = static_cast<float>(exact) * (b.a_scale[r] * w_scale[c]) + add;
+        const float value = static_cast<float>(exact) * (b.a_scale[r] * w_scale[c]) + add;
+        if (b.accumulate) {
+          out = value;
+          continue;
+        }
+        switch (b.then) {
+          case Int8Then::kStore: out = value; break;
+          case Int8Then::kGeluErf: out = 0.5f * value * (1.0f + fast_erf(value * 0.70710678118654752f)); break;
+          case Int8Then::kQuickGelu: out = value / (1.0f + fast_exp(-1.702f * value)); break;
+          case Int8Then::kAddTo: out += value; break;
+        }
       }
     }
   }

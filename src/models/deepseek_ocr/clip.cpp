@@ -41,13 +41,10 @@ Tensor ClipEncoder::forward(const Tensor& sam, int batch, int grid, const Trace&
     Qkv qkv = project_qkv(be_, xn, lw.qkv);
     Tensor a = be_.empty(x.shape(), be_.act_dtype());
     be_.attention(qkv.q, qkv.k, qkv.v, a, spec);
-    Tensor o = linear_new(be_, a, lw.out);
-    be_.add(x, o, x);
+    // The residual adds and the MLP ride on the products (fused by backends that can).
+    be_.linear_then(a, lw.out.w, lw.out.bias(), Backend::LinearThen::kAddTo, x);
     Tensor hn = layer_norm_new(be_, x, lw.ln2, cfg_.eps);
-    Tensor m = linear_new(be_, hn, lw.fc1);
-    be_.quick_gelu(m);
-    Tensor m2 = linear_new(be_, m, lw.fc2);
-    be_.add(x, m2, x);
+    be_.mlp_add(hn, lw.fc1.w, lw.fc1.bias(), Backend::LinearThen::kQuickGelu, lw.fc2.w, lw.fc2.bias(), x);
   }
   trace(t, "clip_" + view, x);
   return x;

@@ -127,12 +127,12 @@ Tensor SamEncoder::conv3x3(const Tensor& x, const Tensor& w, int batch, int grid
   return linear_new(be_, cols, w, nullptr);
 }
 
-Tensor SamEncoder::block(const Tensor& x, int index, int batch, int grid) {
+Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
   const SamBlockWeights& bw = w_.blocks.at(index);
   Tensor xn = layer_norm_new(be_, x, bw.norm1, cfg_.eps);
   Tensor attn;
   if (bw.global) {
-    attn = attention(xn.reshape({batch, int64_t(grid) * grid, cfg_.width}), index, grid);
+    attn = attention(xn.reshape({batch, int64_t(grid) * grid, cfg_.width}), index, grid).reshape({-1, cfg_.width});
   } else {
     const int win = cfg_.window;
     const int nw = (grid + win - 1) / win;
@@ -142,17 +142,16 @@ Tensor SamEncoder::block(const Tensor& x, int index, int batch, int grid) {
     attn = be_.empty({int64_t(batch) * grid * grid, cfg_.width}, be_.act_dtype());
     be_.gather_rows(wa.reshape({-1, cfg_.width}), window_merge_index(batch, grid, win), attn);
   }
-  Tensor h = be_.empty(x.shape(), be_.residual_dtype());
-  be_.add(x, attn.reshape(x.shape()), h);
-  Tensor hn = layer_norm_new(be_, h, bw.norm2, cfg_.eps);
-  Tensor m = linear_new(be_, hn, bw.lin1);
-  be_.gelu_erf(m);
-  Tensor m2 = linear_new(be_, m, bw.lin2);
-  be_.add(h, m2, h);
-  return h;
+  // The output projection is per token, so it runs after the windows are merged (no work on
+  // their padding) and adds into the residual stream (fused by backends that can).
+  be_.linear_then(attn, bw.proj.w, bw.proj.bias(), Backend::LinearThen::kAddTo, x);
+  Tensor hn = layer_norm_new(be_, x, bw.norm2, cfg_.eps);
+  // MLP added to the residual (fused by backends that can).
+  be_.mlp_add(hn, bw.lin1.w, bw.lin1.bias(), Backend::LinearThen::kGeluErf, bw.lin2.w, bw.lin2.bias(), x);
+  return x;
 }
 
-// xs: [n, grid*grid, C] (n windows or n views). Returns [n, grid*grid, C] after proj.
+// xs: [n, grid*grid, C] (n windows or n views). Returns [n, grid*grid, C] before proj.
 Tensor SamEncoder::attention(const Tensor& xs, int index, int grid) {
   const SamBlockWeights& bw = w_.blocks.at(index);
   const int heads = cfg_.heads, hd = cfg_.width / heads;
@@ -169,7 +168,7 @@ Tensor SamEncoder::attention(const Tensor& xs, int index, int grid) {
   spec.rel_pos_w = tabs.second;
   Tensor out = be_.empty(xs.shape(), be_.act_dtype());
   be_.attention(qkv.q, qkv.k, qkv.v, out, spec);
-  return linear_new(be_, out, bw.proj);
+  return out;
 }
 
 }  // namespace folio

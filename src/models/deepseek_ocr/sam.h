@@ -24,7 +24,9 @@ class SamEncoder {
  private:
   // Patch rows [B*G*G, 3*P*P] (column order c, ky, kx) built on the device from the views.
   Tensor patch_rows(const std::vector<const float*>& views, int size);
-  Tensor block(const Tensor& x, int index, int batch, int grid);
+  // One block; x (the residual stream) is updated in place and returned.
+  Tensor block(Tensor x, int index, int batch, int grid);
+  // Attention of n windows or views xs [n, grid*grid, C], before the output projection.
   Tensor attention(const Tensor& xs, int index, int grid);
   Tensor conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride);
   const Tensor& pos_for(int grid);
