@@ -227,7 +227,11 @@ void BatchEngine::start_decoding(Sequence& s, std::vector<float> logits) {
   s.decode_start = Clock::now();
   const int32_t tok = greedy_pick(logits, {});
   if (s.req.on_first_token) s.req.on_first_token();
-  const size_t index = running_.size() - 1;
+  accept_token(running_.size() - 1, tok);
+}
+
+void BatchEngine::accept_token(size_t index, int32_t tok) {
+  Sequence& s = *running_[index];
   if (tok == model_.config().lm.eos && !s.req.ignore_eos) {
     finish(index, FinishReason::stop);
     return;
@@ -378,21 +382,11 @@ bool BatchEngine::step() {
   const Tensor next = be_.to_host(b.batch.tokens);  // waits for the step
   ++stats_.steps;
   stats_.max_running = std::max<int>(stats_.max_running, static_cast<int>(running_.size()));
-  const int32_t eos = model_.config().lm.eos;
+  // Backwards: finishing row i removes it from running_ without moving the rows before it.
   for (size_t i = running_.size(); i-- > 0;) {
-    Sequence& s = *running_[i];
-    const int32_t tok = next.data<int32_t>()[i];
-    s.cache_len += 1;  // the step stored its input's keys/values
+    running_[i]->cache_len += 1;  // the step stored its input's keys/values
     ++stats_.tokens;
-    if (tok == eos && !s.req.ignore_eos) {
-      finish(i, FinishReason::stop);
-      continue;
-    }
-    s.generated.push_back(tok);
-    s.next_input = tok;
-    if (s.req.options.on_token) s.req.options.on_token(tok);
-    if (s.req.options.detect_loops && s.loops.add(tok)) finish(i, FinishReason::repetition);
-    else if (static_cast<int>(s.generated.size()) >= s.max_new) finish(i, FinishReason::length);
+    accept_token(i, next.data<int32_t>()[i]);
   }
   return true;
 }

@@ -96,6 +96,9 @@ class BatchEngine {
   // Image rows of every group member (null entries: text only), pixel pages in one pass.
   std::vector<Tensor> encode_group(const std::vector<Sequence*>& group);
   void start_decoding(Sequence& s, std::vector<float> logits);
+  // A new token for running_[index]: stop on EOS, else append, stream it and apply the loop
+  // and length limits (finishing the sequence where one applies).
+  void accept_token(size_t index, int32_t tok);
   bool ensure_blocks(Sequence& s, int64_t upto_position);
   void preempt_newest();
   void finish(size_t index, FinishReason reason);
