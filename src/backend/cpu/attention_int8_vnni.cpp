@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "backend/cpu/attention_int8.h"
+#include "backend/cpu/vec_math_constants.h"
 
 namespace folio::cpu {
 
@@ -83,8 +84,8 @@ int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* re
   // Pass 2: code = round(65535 * exp(s - max)) = 65535 * 2^((s - max) * log2 e). The largest
   // key gets 65535, a key 11 nats below it still 1; the high and low bytes of the codes feed
   // the two P·V passes.
-  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
-  const __m512 shift = _mm512_set1_ps(-_mm512_reduce_max_ps(mx) * 1.44269504088896341f);
+  const __m512 log2e = _mm512_set1_ps(vmc::kLog2e);
+  const __m512 shift = _mm512_set1_ps(-_mm512_reduce_max_ps(mx) * vmc::kLog2e);
   __m512i sum = _mm512_setzero_si512();
   int64_t j = 0;
   if (visible == n) {

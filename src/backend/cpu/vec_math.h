@@ -10,19 +10,21 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backend/cpu/vec_math_constants.h"
+
 namespace folio::cpu {
 
 inline float fast_exp(float x) {
-  x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
-  const float n = std::nearbyint(x * 1.44269504088896341f);
-  float r = x - n * 0.693359375f;
-  r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  x = x < vmc::kExpMin ? vmc::kExpMin : (x > vmc::kExpMax ? vmc::kExpMax : x);
+  const float n = std::nearbyint(x * vmc::kLog2e);
+  float r = x - n * vmc::kLn2Hi;
+  r = r + n * vmc::kLn2Lo;
+  float p = vmc::kExpP0;
+  p = p * r + vmc::kExpP1;
+  p = p * r + vmc::kExpP2;
+  p = p * r + vmc::kExpP3;
+  p = p * r + vmc::kExpP4;
+  p = p * r + vmc::kExpP5;
   p = p * r * r + r + 1.0f;
   int32_t bits;
   std::memcpy(&bits, &p, 4);
@@ -34,24 +36,24 @@ inline float fast_exp(float x) {
 
 inline float fast_erf(float x) {
   const float a = std::fabs(x);
-  const float t = 1.0f / (1.0f + 0.3275911f * a);
-  const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  const float t = 1.0f / (1.0f + vmc::kErfP * a);
+  const float poly = t * (vmc::kErfA1 + t * (vmc::kErfA2 + t * (vmc::kErfA3 + t * (vmc::kErfA4 + t * vmc::kErfA5))));
   const float y = 1.0f - poly * fast_exp(-a * a);
   return std::copysign(y, x);
 }
 
 inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.7f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(vmc::kExpMin)), _mm256_set1_ps(vmc::kExpMax));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(vmc::kLog2e)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(vmc::kLn2Hi), x);
+  r = _mm256_fmadd_ps(n, _mm256_set1_ps(vmc::kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(vmc::kExpP0);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(vmc::kExpP1));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(vmc::kExpP2));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(vmc::kExpP3));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(vmc::kExpP4));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(vmc::kExpP5));
   p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
   const __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
   return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
@@ -59,14 +61,14 @@ inline __m256 exp8(__m256 x) {
 
 // x * Phi(x) with the erf above.
 inline __m256 gelu_erf8(__m256 x) {
-  const __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f));
+  const __m256 z = _mm256_mul_ps(x, _mm256_set1_ps(vmc::kInvSqrt2));
   const __m256 sign = _mm256_and_ps(z, _mm256_set1_ps(-0.0f));
   const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), z);
-  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(a, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.0f)));
-  __m256 poly = _mm256_fmadd_ps(t, _mm256_set1_ps(1.061405429f), _mm256_set1_ps(-1.453152027f));
-  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(1.421413741f));
-  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(-0.284496736f));
-  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(0.254829592f));
+  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(a, _mm256_set1_ps(vmc::kErfP), _mm256_set1_ps(1.0f)));
+  __m256 poly = _mm256_fmadd_ps(t, _mm256_set1_ps(vmc::kErfA5), _mm256_set1_ps(vmc::kErfA4));
+  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(vmc::kErfA3));
+  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(vmc::kErfA2));
+  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(vmc::kErfA1));
   poly = _mm256_mul_ps(poly, t);
   const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(a, a)));
   const __m256 erf = _mm256_or_ps(_mm256_fnmadd_ps(poly, e, _mm256_set1_ps(1.0f)), sign);
