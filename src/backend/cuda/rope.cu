@@ -17,6 +17,17 @@ __device__ __forceinline__ void rope_angle(int32_t pos, int i, int D, float thet
   sincosf(static_cast<float>(pos) * inv_freq, &s, &c);
 }
 
+// Rotates the pair (row[i], row[i + half]) in place by the angle whose sine/cosine are s, c;
+// returns the rotated values as stored (rounded to T).
+template <class T>
+__device__ __forceinline__ void rotate_pair(T* row, int i, int half, float s, float c, T& lo, T& hi) {
+  const float a = to_f32(row[i]), b = to_f32(row[i + half]);
+  lo = from_f32<T>(a * c - b * s);
+  hi = from_f32<T>(b * c + a * s);
+  row[i] = lo;
+  row[i + half] = hi;
+}
+
 template <class T>
 __global__ void rope_kernel(T* x, const int32_t* pos, int64_t T_, int heads, int D, float theta) {
   const int half = D / 2;
@@ -26,10 +37,8 @@ __global__ void rope_kernel(T* x, const int32_t* pos, int64_t T_, int heads, int
     const int64_t th = e / half;  // t * heads + h
     float s, c;
     rope_angle(pos[th / heads], i, D, theta, s, c);
-    T* row = x + th * D;
-    const float a = to_f32(row[i]), b = to_f32(row[i + half]);
-    row[i] = from_f32<T>(a * c - b * s);
-    row[i + half] = from_f32<T>(b * c + a * s);
+    T lo, hi;
+    rotate_pair(x + th * D, i, half, s, c, lo, hi);
   }
 }
 
@@ -44,15 +53,9 @@ __global__ void rope_kv_store_kernel(bf16* q, bf16* k, const bf16* v, const int3
     const int64_t th = e / half, t = th / heads, col = (th % heads) * D + i;
     float s, c;
     rope_angle(pos[t], i, D, theta, s, c);
-    bf16* qr = q + th * D;
-    const float qa = to_f32(qr[i]), qb = to_f32(qr[i + half]);
-    qr[i] = from_f32<bf16>(qa * c - qb * s);
-    qr[i + half] = from_f32<bf16>(qb * c + qa * s);
-    bf16* kr = k + th * D;
-    const float ka = to_f32(kr[i]), kb = to_f32(kr[i + half]);
-    const bf16 k0 = from_f32<bf16>(ka * c - kb * s), k1 = from_f32<bf16>(kb * c + ka * s);
-    kr[i] = k0;
-    kr[i + half] = k1;
+    bf16 q0, q1, k0, k1;
+    rotate_pair(q + th * D, i, half, s, c, q0, q1);
+    rotate_pair(k + th * D, i, half, s, c, k0, k1);
     const int32_t slot = slots[t];
     if (slot < 0) continue;  // inactive row
     bf16* kd = kp + int64_t(slot) * W + col;
