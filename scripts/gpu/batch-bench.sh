@@ -4,7 +4,8 @@
 # builds the lite CUDA binary into build-gpu/ (kept between calls on a warm machine), runs the
 # GPU tests, writes a full-size random checkpoint to /tmp/full and measures the batching engine
 # (folio bench --concurrency C) next to the PyTorch eager baseline (scripts/gpu/baseline_torch.py).
-# STEPS picks a subset of: build tests ops conformance model compare single ab vs_old profile curve
+# STEPS picks a subset of: build tests ops conformance model compare single ab vs_old profile encoder_batch
+# profile_encoder attn_ab curve
 # gundam memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
 # (GOLDEN=dir to override; the device tool carries it with carry [".gl"]).
 # Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
@@ -92,11 +93,33 @@ if has vs_old; then
   done
   grep -h -o '"encoder[^}]*}' "$out"/old_encoder_*.log "$out"/new_encoder_*.log | cut -c1-200
 fi
+# SAM attention: the row-tiled kernel against the generic one (FOLIO_CUDA_SAM_ATTN=0), op level
+# and in the batched encoder.
+if has attn_ab; then
+  FOLIO_CUDA_SAM_ATTN=0 step attn_generic 200 "$build/tests/folio_gpu_bench" attention
+  step attn_row_tiled 200 "$build/tests/folio_gpu_bench" attention
+  for f in attn_generic attn_row_tiled; do grep sam_ "$out/$f.log" | sed "s/^/$f /" | cut -c1-200; done
+  for v in 0 1; do
+    FOLIO_CUDA_SAM_ATTN=$v step "encoder_sam$v" 200 "${bench[@]}" --mode base --pages 32 --concurrency 32 --max-tokens 2
+    python3 -c "import json;e=json.load(open('$out/encoder_sam$v.log'))['batch']['engine'];print('FOLIO_CUDA_SAM_ATTN=$v 32 pages: encoder', round(e['encoder_ms_total'],1), 'ms, groups', e['admit_groups'])"
+  done
+fi
 # Kernel times of one single-stream decode step (ncu; the step's launches end with advance_kernel).
 if has profile; then
   step profile 400 ncu --csv --metrics gpu__time_duration.sum --graph-profiling node --cache-control none --clock-control none "${bench[@]}" --mode base \
     --pages 1 --concurrency 1 --max-tokens 4
   python3 scripts/gpu/ncu_kernel_sum.py "$out/profile.log" 25 --last-step advance_kernel
+fi
+# The batched encoder: 48 Base pages admitted in groups of 16 (wall figures from the engine's stats),
+# then the kernels of the same work under ncu, summed by name (warm-up page and prefill included).
+if has encoder_batch; then
+  step encoder_batch 200 "${bench[@]}" --mode base --pages 48 --concurrency 48 --max-tokens 2
+  python3 -c "import json;e=json.load(open('$out/encoder_batch.log'))['batch']['engine'];print('48 pages: encoder', round(e['encoder_ms_total'],1), 'ms, prefill', round(e['prefill_ms_total'],1), 'ms, groups', e['admit_groups'])"
+fi
+if has profile_encoder; then
+  step profile_encoder 400 ncu --csv --metrics gpu__time_duration.sum --cache-control none --clock-control none \
+    "${bench[@]}" --mode base --pages 48 --concurrency 48 --max-tokens 2
+  python3 scripts/gpu/ncu_kernel_sum.py "$out/profile_encoder.log" 30
 fi
 if has curve; then
   for c in 8 32 128 256 512; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done

@@ -63,8 +63,9 @@ class Backend {
   // Host f32 -> activation tensor on the device, and back to host f32.
   virtual Tensor upload_f32(const Tensor& host_f32) = 0;
   virtual Tensor download_f32(const Tensor& t) = 0;
-  // Copies a host tensor's bytes into an existing tensor of the same size and dtype (ordered
-  // with the ops queued before and after; the host tensor may be reused at once).
+  // Copies a host tensor's bytes into an existing tensor of the same shape and dtype (ordered
+  // with the ops queued before and after; the host tensor may be reused at once). A host F32
+  // tensor may also go into a BF16 one: converted on the way, rounded to nearest even.
   virtual void write(Tensor& dst, const Tensor& host) = 0;
   virtual void synchronize() {}
   // Named byte counts of the backend's own memory (e.g. "device_used_peak"), for reports.
@@ -80,8 +81,9 @@ class Backend {
   // linear() followed by one more step on its result, which a backend may fuse into the
   // product's last pass (the CPU's int8 product does; it saves a pass over memory):
   //   kGeluErf / kQuickGelu: y = act(x·wᵀ + bias), y an activation tensor of linear's shape;
-  //   kAddTo: y = y + (x·wᵀ + bias), y the residual stream (same values as linear into a
-  //   temporary, then add(y, t, y)).
+  //   kAddTo: y = y + (x·wᵀ + bias), y the residual stream (the values of linear into a
+  //   temporary, then add(y, t, y); a backend that fuses the add may skip rounding the
+  //   temporary to the activation dtype).
   // The default runs exactly those ops.
   enum class LinearThen { kGeluErf, kQuickGelu, kAddTo };
   virtual void linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, LinearThen then, Tensor& y);

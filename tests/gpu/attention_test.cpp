@@ -89,6 +89,13 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, AttentionTest,
     ::testing::Values(AttnCase{"sam_global", 1, 4096, 4096, 12, 64, false, 64},
                       AttnCase{"sam_window", 3, 196, 196, 12, 64, false, 14},
+                      // Small/Gundam tiles (40), Tiny (32), Large (80): the row-tiled kernel's
+                      // other tile shapes (two rows of 40, two of 32, one of 80 per key tile).
+                      AttnCase{"sam_tile40", 2, 1600, 1600, 12, 64, false, 40},
+                      AttnCase{"sam_grid32", 1, 1024, 1024, 12, 64, false, 32},
+                      AttnCase{"sam_grid80", 1, 6400, 6400, 4, 64, false, 80},
+                      AttnCase{"sam_grid6", 2, 36, 36, 4, 64, false, 6},
+                      AttnCase{"sam_grid20_generic", 1, 400, 400, 4, 64, false, 20},
                       AttnCase{"clip", 2, 257, 257, 16, 64, false, 0},
                       AttnCase{"prefill", 1, 300, 300, 10, 128, true, 0},
                       AttnCase{"chunked_prefill", 1, 70, 300, 10, 128, true, 0},

@@ -92,6 +92,34 @@ TEST_P(LinearAddRows, AddsTheProductToTheResidual) {
 
 INSTANTIATE_TEST_SUITE_P(Rows, LinearAddRows, ::testing::Values(1, 5, 8, 40));
 
+// The encoders' residual add with a bf16 bias (linear_then kAddTo): y += x·wᵀ + bias, over row
+// counts of the cuBLASLt path and of the few-row kernels.
+class LinearThenAdd : public GpuTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(LinearThenAdd, AddsProductAndBiasToTheResidual) {
+  const int M = GetParam(), K = 256, N = 192;
+  const std::vector<float> x = random_bf16(size_t(M) * K, 41), w = random_bf16(size_t(N) * K, 42, -0.2f, 0.2f),
+                           bias = random_bf16(N, 43, -1.f, 1.f), h0 = random_bf16(size_t(M) * N, 44, -10.f, 10.f);
+  Tensor h = to_dev(*be, h0, {M, N}, DType::kF32);
+  const Tensor b = to_dev(*be, bias, {N}, DType::kBF16);
+  be->linear_then(to_dev(*be, x, {M, K}, DType::kBF16), to_dev(*be, w, {N, K}, DType::kBF16), &b,
+                  Backend::LinearThen::kAddTo, h);
+  const std::vector<float> got = to_vec(*be, h);
+  std::vector<float> delta(got.size());
+  std::vector<double> ref(got.size());
+  for (int r = 0; r < M; ++r)
+    for (int n = 0; n < N; ++n) {
+      double acc = bias[n];
+      for (int i = 0; i < K; ++i) acc += double(x[size_t(r) * K + i]) * w[size_t(n) * K + i];
+      ref[size_t(r) * N + n] = acc;
+      delta[size_t(r) * N + n] = got[size_t(r) * N + n] - h0[size_t(r) * N + n];
+    }
+  // The composition rounds the product to bf16 before the add; the fused path need not.
+  EXPECT_LE(rel_err(delta, ref), 1e-2) << "M " << M;
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, LinearThenAdd, ::testing::Values(3, 64, 4096));
+
 TEST_F(FusedOps, RopeKvStoreEqualsRopeThenStore) {
   const int T = 5, heads = 3, D = 16, W = heads * D, slots_n = 12;
   const std::vector<float> q = random_bf16(size_t(T) * W, 41), k = random_bf16(size_t(T) * W, 42),

@@ -24,6 +24,14 @@ TEST_F(IndexingTest, GatherRowsAnyTableDtypeWithZeroRows) {
         ASSERT_EQ(got[r * C + c], want) << dtype_name(dt) << " row " << r << " col " << c;
       }
   }
+  {  // f32 into f32: the 16-byte chunk path of same-dtype rows
+    Tensor dst = be->empty({int64_t(index.size()), C}, DType::kF32);
+    be->gather_rows(to_dev(*be, table, {V, C}, DType::kF32), index, dst);
+    std::vector<float> got = to_vec(*be, dst);
+    for (size_t r = 0; r < index.size(); ++r)
+      for (int64_t c = 0; c < C; ++c)
+        ASSERT_EQ(got[r * C + c], index[r] < 0 ? 0.f : table[index[r] * C + c]) << "f32 row " << r << " col " << c;
+  }
   Tensor dst = be->empty({1, C}, DType::kBF16);
   EXPECT_THROW(be->gather_rows(to_dev(*be, table, {V, C}, DType::kBF16), {int32_t(V)}, dst), Error);
 }

@@ -14,6 +14,7 @@
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/attention_int8.h"
 #include "backend/cpu/int8_linear.h"
+#include "core/bf16.h"
 #include "backend/cpu/vec_math.h"
 #include "core/bf16.h"
 #include "core/error.h"
@@ -93,9 +94,16 @@ class CpuBackend final : public Backend {
   Tensor upload_f32(const Tensor& host_f32) override { return host_f32.dtype() == DType::kF32 ? host_f32 : host_f32.to_f32(); }
   Tensor download_f32(const Tensor& t) override { return t.dtype() == DType::kF32 ? t : t.to_f32(); }
   void write(Tensor& dst, const Tensor& host) override {
-    if (dst.nbytes() != host.nbytes() || dst.dtype() != host.dtype())
+    const bool to_bf16 = host.dtype() == DType::kF32 && dst.dtype() == DType::kBF16;
+    if (dst.numel() != host.numel() || (dst.dtype() != host.dtype() && !to_bf16))
       throw internal_error("write: " + shape_str(host.shape()) + " into " + shape_str(dst.shape()));
-    if (dst.raw() != host.raw()) std::memcpy(dst.raw(), host.raw(), host.nbytes());
+    if (to_bf16) {
+      const float* f = host.data<float>();
+      uint16_t* b = dst.data<uint16_t>();
+      for (int64_t i = 0; i < host.numel(); ++i) b[i] = f32_to_bf16(f[i]);
+    } else if (dst.raw() != host.raw()) {
+      std::memcpy(dst.raw(), host.raw(), host.nbytes());
+    }
   }
   bool fast_int8_linear() const override { return cpu::have_avx512_vnni(); }
 

@@ -8,11 +8,14 @@
 // two small tables (query x key-row, query x key-column) in shared memory and added per logit,
 // so the [N, N] bias is never materialised.
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kernel_util.cuh"
 #include "backend/cuda/mma.cuh"
+#include "backend/cuda/sam_attention.h"
 
 namespace folio::cuda {
 namespace {
@@ -312,6 +315,12 @@ void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor&
     p.rel_dt = float_dtype_code(spec.rel_pos_h.dtype(), op, "rel_pos_h");
     p.gh = gh;
     p.gw = gw;
+    // The row-tiled kernel covers SAM's shapes; FOLIO_CUDA_SAM_ATTN=0 keeps this one for A/B runs.
+    static const bool row_tiled = [] {
+      const char* e = std::getenv("FOLIO_CUDA_SAM_ATTN");
+      return !(e && std::strcmp(e, "0") == 0);
+    }();
+    if (row_tiled && sam_attention(ctx, q, k, v, out, spec, p.rel_dt, shapes)) return;
   }
   switch (D) {
     case 16: launch<16>(ctx, p, B, shapes); break;

@@ -73,9 +73,13 @@ class CudaBackend final : public Backend {
 
   void write(Tensor& dst, const Tensor& host) override {
     cuda::require_device(dst, "write", "dst");
-    cuda::require(dst.nbytes() == host.nbytes() && dst.dtype() == host.dtype() && host.device() == Device::kCPU, "write",
-                  cuda::describe("host", host) + " into " + cuda::describe("dst", dst));
-    ctx_->upload_into(dst.raw(), host.raw(), host.nbytes(), "write");
+    const bool to_bf16 = host.dtype() == DType::kF32 && dst.dtype() == DType::kBF16;
+    cuda::require(dst.numel() == host.numel() && (dst.dtype() == host.dtype() || to_bf16) && host.device() == Device::kCPU,
+                  "write", cuda::describe("host", host) + " into " + cuda::describe("dst", dst));
+    if (to_bf16)
+      ctx_->upload_into_bf16(dst.raw(), host.data<float>(), static_cast<size_t>(host.numel()), "write");
+    else
+      ctx_->upload_into(dst.raw(), host.raw(), host.nbytes(), "write");
   }
 
   void synchronize() override { ctx_->synchronize("synchronize"); }
@@ -157,6 +161,15 @@ class CudaBackend final : public Backend {
                        const std::vector<Tensor*>& y) override {
     if (fused_ && cuda::rms_norm_linear_small(*ctx_, x, norm_w, eps, w, y)) return;
     Backend::rms_norm_linear(x, norm_w, eps, w, y);
+  }
+  // The encoders' residual adds ride on the product: cuBLASLt reads the f32 residual as C with
+  // beta 1 and adds the bias in its epilogue, so no bf16 temporary is written and read back
+  // (and the product is not rounded to bf16 before the add).
+  void linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, LinearThen then, Tensor& y) override {
+    if (fused_ && then == LinearThen::kAddTo && y.dtype() == DType::kF32 && x.dtype() == DType::kBF16 &&
+        w.dtype() == DType::kBF16)
+      return cuda::linear(*ctx_, x, w, bias, y, /*accumulate=*/true);
+    Backend::linear_then(x, w, bias, then, y);
   }
   void linear_add(const Tensor& x, const Tensor& w, Tensor& h) override {
     if (!fused_) return Backend::linear_add(x, w, h);

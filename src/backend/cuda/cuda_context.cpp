@@ -7,6 +7,7 @@
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/linear_plans.h"
+#include "core/bf16.h"
 #include "core/parallel.h"
 
 namespace folio::cuda {
@@ -50,15 +51,14 @@ CudaContext::CudaContext() {
   cublasSetStream(blas_, stream_);
   check(cudaMalloc(&workspace_, workspace_bytes_), op, "cuBLASLt workspace of 32 MiB");
   plans_ = std::make_unique<LinearPlans>();
+  // 64 MiB: several Base views (6 MB each in bf16) in flight at once, pinned once.
+  staging_ = std::make_unique<PinnedRing>(size_t(64) << 20);
 }
 
 CudaContext::~CudaContext() {
   if (stream_) cudaStreamSynchronize(stream_);
   plans_.reset();
-  for (PinnedSlot& s : pinned_) {
-    if (s.done) cudaEventDestroy(s.done);
-    if (s.host) cudaFreeHost(s.host);
-  }
+  staging_.reset();
   if (workspace_) cudaFree(workspace_);
   if (blas_) cublasDestroy(blas_);
   if (lt_) cublasLtDestroy(lt_);
@@ -86,25 +86,6 @@ DeviceScratch CudaContext::scratch(size_t bytes, const char* op) {
   return DeviceScratch(p, stream_);
 }
 
-CudaContext::PinnedSlot& CudaContext::pinned_slot(size_t bytes, const char* op) {
-  // Round-robin over a few pinned slots; a slot is reused once the copy that read it is done.
-  constexpr size_t kSlots = 32;
-  const size_t want = std::max<size_t>(bytes, 64u << 10);
-  if (pinned_.size() < kSlots) pinned_.resize(kSlots);
-  PinnedSlot& s = pinned_[next_slot_];
-  next_slot_ = (next_slot_ + 1) % kSlots;
-  if (s.done) check(cudaEventSynchronize(s.done), op, "waiting for a staging buffer");
-  if (s.bytes < want) {
-    if (s.host) cudaFreeHost(s.host);
-    s.host = nullptr;
-    s.bytes = 0;
-    check(cudaMallocHost(&s.host, want), op, "pinned staging of " + std::to_string(want) + " bytes");
-    s.bytes = want;
-  }
-  if (!s.done) check(cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming), op, "cudaEventCreate");
-  return s;
-}
-
 DeviceScratch CudaContext::upload(const void* host, size_t bytes, const char* op) {
   DeviceScratch d = scratch(bytes, op);
   upload_into(d.get(), host, bytes, op);
@@ -112,21 +93,42 @@ DeviceScratch CudaContext::upload(const void* host, size_t bytes, const char* op
 }
 
 void CudaContext::upload_into(void* dev, const void* host, size_t bytes, const char* op) {
-  if (bytes == 0) return;
-  PinnedSlot& s = pinned_slot(bytes, op);
-  // Into pinned memory over the worker pool: an encoder view is 12 MB of pixels, several ms of
-  // one core's memcpy in every page's time to first token.
-  constexpr size_t kPiece = size_t(1) << 20;
-  if (bytes >= 4 * kPiece) {
-    parallel_for(int64_t((bytes + kPiece - 1) / kPiece), 1, [&](int64_t lo, int64_t hi) {
-      const size_t b = size_t(lo) * kPiece, e = std::min(bytes, size_t(hi) * kPiece);
-      std::memcpy(static_cast<char*>(s.host) + b, static_cast<const char*>(host) + b, e - b);
-    });
-  } else {
-    std::memcpy(s.host, host, bytes);
+  // Into pinned memory piece by piece, each copied over the worker pool when large (an encoder
+  // view is megabytes of pixels, several ms of one core's memcpy in every page's time to first
+  // token); a piece's copy to the device overlaps the filling of the next.
+  constexpr size_t kChunk = size_t(1) << 20;
+  for (size_t done = 0; done < bytes;) {
+    const size_t n = std::min(bytes - done, staging_->max_piece());
+    char* dst = static_cast<char*>(staging_->reserve(n, op));
+    const char* src = static_cast<const char*>(host) + done;
+    if (n >= 4 * kChunk) {
+      parallel_for(int64_t((n + kChunk - 1) / kChunk), 1, [&](int64_t lo, int64_t hi) {
+        const size_t b = size_t(lo) * kChunk, e = std::min(n, size_t(hi) * kChunk);
+        std::memcpy(dst + b, src + b, e - b);
+      });
+    } else {
+      std::memcpy(dst, src, n);
+    }
+    check(cudaMemcpyAsync(static_cast<char*>(dev) + done, dst, n, cudaMemcpyHostToDevice, stream_), op, "upload");
+    staging_->release_after(stream_, op);
+    done += n;
   }
-  check(cudaMemcpyAsync(dev, s.host, bytes, cudaMemcpyHostToDevice, stream_), op, "upload");
-  check(cudaEventRecord(s.done, stream_), op, "cudaEventRecord");
+}
+
+void CudaContext::upload_into_bf16(void* dev, const float* host, size_t n, const char* op) {
+  const size_t piece = staging_->max_piece() / sizeof(uint16_t);
+  for (size_t done = 0; done < n;) {
+    const size_t m = std::min(n - done, piece);
+    uint16_t* b = static_cast<uint16_t*>(staging_->reserve(m * sizeof(uint16_t), op));
+    const float* f = host + done;
+    parallel_for(static_cast<int64_t>(m), 1 << 16, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) b[i] = f32_to_bf16(f[i]);
+    });
+    check(cudaMemcpyAsync(static_cast<uint16_t*>(dev) + done, b, m * sizeof(uint16_t), cudaMemcpyHostToDevice, stream_),
+          op, "upload");
+    staging_->release_after(stream_, op);
+    done += m;
+  }
 }
 
 void CudaContext::download(void* host, const void* dev, size_t bytes, const char* op) {

@@ -1,6 +1,6 @@
 // Per-backend CUDA state: one stream (every op and copy is ordered on it), the cuBLAS/cuBLASLt
-// handles and workspace, a stream-ordered memory pool, and pinned staging for small host->device
-// uploads (indices, positions, expert routing).
+// handles and workspace, a stream-ordered memory pool, and a pinned staging ring for host->device
+// uploads (pixels, indices, positions, expert routing).
 //
 // Ownership: the context is shared by the backend and by every device tensor it allocated (their
 // deleters free on the context's stream), so tensors may outlive the backend object.
@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "backend/cuda/pinned_ring.h"
 #include "core/tensor.h"
 
 namespace folio::cuda {
@@ -62,6 +63,9 @@ class CudaContext : public std::enable_shared_from_this<CudaContext> {
   DeviceScratch upload(const void* host, size_t bytes, const char* op);
   // Host bytes into existing device memory through pinned staging (no host sync).
   void upload_into(void* dev, const void* host, size_t bytes, const char* op);
+  // n host floats into n bf16 values of existing device memory: converted (round to nearest
+  // even) over the worker pool straight into pinned staging, so half the bytes cross the bus.
+  void upload_into_bf16(void* dev, const float* host, size_t n, const char* op);
   // Device -> host, synchronous (waits for the stream).
   void download(void* host, const void* dev, size_t bytes, const char* op);
   void synchronize(const char* op);
@@ -73,13 +77,6 @@ class CudaContext : public std::enable_shared_from_this<CudaContext> {
   MemoryStats memory_stats();
 
  private:
-  struct PinnedSlot {
-    void* host = nullptr;
-    size_t bytes = 0;
-    cudaEvent_t done = nullptr;  // recorded after the copy that read this slot
-  };
-  PinnedSlot& pinned_slot(size_t bytes, const char* op);
-
   cudaStream_t stream_ = nullptr;
   cudaMemPool_t pool_ = nullptr;
   cublasLtHandle_t lt_ = nullptr;
@@ -88,8 +85,7 @@ class CudaContext : public std::enable_shared_from_this<CudaContext> {
   size_t workspace_bytes_ = 32u << 20;
   int sm_count_ = 0;
   size_t max_smem_optin_ = 48u << 10;
-  std::vector<PinnedSlot> pinned_;
-  size_t next_slot_ = 0;
+  std::unique_ptr<PinnedRing> staging_;
   std::unique_ptr<LinearPlans> plans_;
 };
 

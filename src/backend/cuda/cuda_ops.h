@@ -10,7 +10,8 @@
 
 namespace folio::cuda {
 
-// accumulate: y += x·Wᵀ (no bias) instead of y = x·Wᵀ + bias (Backend::linear_add).
+// accumulate: y += x·Wᵀ (+ bias) instead of y = x·Wᵀ (+ bias) (Backend::linear_add, linear_then's
+// kAddTo).
 void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
             bool accumulate = false);
 // linear for 1..8 bf16 rows without cuBLASLt (gemv.cu); false (nothing done) when the case does

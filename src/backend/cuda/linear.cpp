@@ -100,10 +100,9 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
     require_device(*bias, kOp, "bias");
     require(bias->numel() == N, kOp, "bias must have N elements: " + describe("bias", *bias) + ", " + shapes);
   }
-  require(!accumulate || !bias, kOp, "accumulate takes no bias: " + shapes);
   if (M == 0 || N == 0) return;
   // A few bf16 rows (decode of small batches): the warp-per-column kernel of gemv.cu.
-  if (accumulate ? linear_add_small(ctx, x, w, y) : linear_small_rows(ctx, x, w, bias, y)) return;
+  if (accumulate ? !bias && linear_add_small(ctx, x, w, y) : linear_small_rows(ctx, x, w, bias, y)) return;
 
   // Bring (x, w) to a combination cuBLASLt runs: both bf16 or both f32 (f32 only with f32 y).
   Tensor xs = x, ws = w;
@@ -125,6 +124,15 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
                 pointer_alignment(xs.raw()), pointer_alignment(ws.raw()), pointer_alignment(y.raw())};
   bool bias_in_epilogue = false;
   LinearPlan* plan = nullptr;
+  // Under an f32 output (the encoders' residual adds) cuBLASLt's bias epilogue takes an f32
+  // vector: a bf16 bias is converted per call (N values) rather than added by a second pass
+  // over the [M, N] output.
+  Tensor bias_f32;
+  if (bias && y.dtype() == DType::kF32 && bias->dtype() != DType::kF32) {
+    bias_f32 = ctx.alloc_tensor(bias->shape(), DType::kF32, kOp);
+    convert(ctx, *bias, bias_f32, kOp);
+    bias = &bias_f32;
+  }
   if (bias && (bias->dtype() == DType::kF32 || bias->dtype() == y.dtype()) && pointer_alignment(bias->raw()) >= 16) {
     LinearKey kb = key;
     kb.bias_type = cuda_type(bias->dtype());
@@ -139,7 +147,7 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
   if (!plan) plan = &ctx.linear_plans().get(ctx.lt(), key, ctx.workspace_bytes());
   if (!plan->found) fail(kOp, "cuBLASLt has no algorithm for " + shapes);
 
-  // accumulate: C = D = y with beta 1, so the residual add happens in the epilogue.
+  // accumulate: C = D = y with beta 1, so the residual add (and the bias) happen in the epilogue.
   const float alpha = 1.f, beta = accumulate ? 1.f : 0.f;
   cublasStatus_t s = cublasLtMatmul(ctx.lt(), plan->op, &alpha, ws.raw(), plan->a, xs.raw(), plan->b, &beta, y.raw(),
                                     plan->c, y.raw(), plan->c, &plan->algo, ctx.workspace(), ctx.workspace_bytes(),

@@ -51,7 +51,10 @@ double time_us(Backend& be, const std::function<void()>& f) {
 
 }  // namespace
 
-int main() {
+// usage: folio_gpu_bench [OP]: all sections, or only the one whose op name is OP.
+int main(int argc, char** argv) {
+  const std::string only = argc > 1 ? argv[1] : "";
+  auto want = [&](const char* op) { return only.empty() || only == op; };
   std::unique_ptr<Backend> be;
   try {
     be = make_cuda_backend();
@@ -61,6 +64,7 @@ int main() {
   }
   Backend& b = *be;
   for (int64_t N : {1280, 6848}) {
+    if (!want("linear")) break;
     const int64_t K = 1280;
     Tensor w = random_dev(b, {N, K}, 0.03f, 1);
     for (int64_t M : {1, 8, 32, 64, 128, 256, 1024}) {
@@ -77,9 +81,12 @@ int main() {
     bool causal;
     int grid;
   };
-  for (const A& a : {A{"sam_global_rel", 1, 4096, 4096, 12, 64, false, 64}, A{"sam_window_rel", 25, 196, 196, 12, 64, false, 14},
+  for (const A& a : {A{"sam_global_rel", 1, 4096, 4096, 12, 64, false, 64}, A{"sam_global_rel_b16", 16, 4096, 4096, 12, 64, false, 64},
+                     A{"sam_window_rel", 25, 196, 196, 12, 64, false, 14}, A{"sam_window_rel_b16", 400, 196, 196, 12, 64, false, 14},
+                     A{"sam_tile_rel", 6, 1600, 1600, 12, 64, false, 40},
                      A{"clip", 1, 257, 257, 16, 64, false, 0}, A{"prefill_causal", 1, 300, 300, 10, 128, true, 0},
                      A{"decode", 1, 1, 1000, 10, 128, true, 0}, A{"decode_batch64", 64, 1, 1000, 10, 128, true, 0}}) {
+    if (!want("attention")) break;
     const int HD = a.H * a.D;
     Tensor q = random_dev(b, {a.B, a.Nq, HD}, 1.f, 3), k = random_dev(b, {a.B, a.Nk, HD}, 1.f, 4),
            v = random_dev(b, {a.B, a.Nk, HD}, 1.f, 5), o = b.empty({a.B, a.Nq, HD}, DType::kBF16);
@@ -105,6 +112,7 @@ int main() {
   // scattered over the pool, lengths spread over 286..1286 like Base pages 0..1000 tokens in.
   // GB/s counts the keys and values read, the whole cost of the op at large batches.
   for (int B : {1, 8, 32, 128, 256}) {
+    if (!want("paged_attention")) break;
     const int H = 10, D = 128, bs = 32, W = H * D;
     std::mt19937 rng(11);
     std::vector<int32_t> lens(B);
@@ -137,7 +145,7 @@ int main() {
     std::printf("{\"op\": \"paged_attention\", \"B\": %d, \"mean_len\": %.0f, \"us\": %.2f, \"kv_gbps\": %.0f}\n", B,
                 double(keys) / B, us, 2.0 * 2.0 * keys * W / us * 1e-3);
   }
-  {
+  if (want("moe_experts")) {
     const int64_t D = 1280, I = 896, E = 64;
     const int k = 6;
     std::vector<ExpertWeights> experts;

@@ -1,0 +1,337 @@
+// Flash attention for SAM's relative-position blocks, with key tiles cut along grid rows.
+//
+// The generic kernel (attention.cu) loads both bias terms of every logit from shared memory
+// after working out the key's grid row and column, which leaves its tensor cores idle most of
+// the time. Here a key tile holds RT whole grid rows, each padded to WP = KBK / RT slots, so
+//  - a slot's grid column, and so its column bias relw[q][column], is the same in every tile;
+//  - the grid row of an 8-key n-tile is a compile-time function of the n-tile.
+// A tile's bias is then one float2 (column term) and one float (row term) per n-tile and row,
+// read from two per-block tables, and it is the accumulator's starting value: S = bias/scale
+// + Q·Kᵀ. Padding slots (columns >= gw, rows >= gh) carry -inf in the tables, which masks them
+// without a per-key test.
+//
+// Block: 128 queries of one (window or view, head), 8 warps of 16 rows. K/V tiles arrive by
+// cp.async, double-buffered; fragments come from ldmatrix (.trans for V, stored row-major).
+#include <cmath>
+
+#include "backend/cuda/cp_async.cuh"
+#include "backend/cuda/cuda_ops.h"
+#include "backend/cuda/kernel_util.cuh"
+#include "backend/cuda/mma.cuh"
+#include "backend/cuda/sam_attention.h"
+
+namespace folio::cuda {
+namespace {
+
+constexpr int kBq = 128, kWarps = 8, kThreads = kWarps * 32;
+constexpr float kLog2e = 1.4426950408889634f;
+
+struct SamAttnParams {
+  const bf16 *q, *k, *v;
+  bf16* o;
+  int N, gh, gw;
+  int64_t batch;  // elements between views/windows
+  int row;        // elements between tokens (H * D)
+  float scale_log2, inv_scale;
+  const void *rel_h, *rel_w;
+  int rel_dt;
+};
+
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+
+// Shared-memory layout, in bytes. Region A holds Q until its fragments are in registers, then
+// the row table; region B the column table; region C two stages of K and V tiles.
+template <int D, int KBK>
+struct Layout {
+  static constexpr int LDQ = D + 8;     // bf16 rows padded by 16 bytes: ldmatrix rows hit distinct banks
+  static constexpr int LDW = KBK + 8;   // column table row (floats): float2 reads conflict-free
+  static __host__ __device__ int ldh(int gh, int rt) { return ((gh + rt - 1) / rt * rt) | 1; }
+  static __host__ __device__ size_t a_bytes(int gh, int rt) {
+    const size_t q = size_t(kBq) * LDQ * 2, h = size_t(kBq) * ldh(gh, rt) * 4;
+    return ((q > h ? q : h) + 15) / 16 * 16;
+  }
+  static constexpr size_t kB = size_t(kBq) * LDW * 4;
+  static constexpr size_t kStage = size_t(KBK) * LDQ * 2;  // one K or one V tile
+  static __host__ __device__ size_t total(int gh, int rt) { return a_bytes(gh, rt) + kB + 4 * kStage; }
+};
+
+template <int D, int KBK, int RT>
+__global__ void __launch_bounds__(kThreads, 2) sam_attention_kernel(SamAttnParams p) {
+  using L = Layout<D, KBK>;
+  constexpr int WP = KBK / RT, CH = D / 8, LDQ = L::LDQ, LDW = L::LDW;
+  extern __shared__ __align__(16) unsigned char smem[];
+  bf16* Qs = reinterpret_cast<bf16*>(smem);
+  float* relh = reinterpret_cast<float*>(smem);  // after Q is in registers
+  float* relw = reinterpret_cast<float*>(smem + L::a_bytes(p.gh, RT));
+  bf16* kv = reinterpret_cast<bf16*>(smem + L::a_bytes(p.gh, RT) + L::kB);  // [stage][K | V][KBK][LDQ]
+  const int ldh = L::ldh(p.gh, RT);
+
+  const int q0 = blockIdx.x * kBq, h = blockIdx.y, b = blockIdx.z;
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, tig = lane & 3;
+  const bf16* qg = p.q + b * p.batch + h * D;
+  const bf16* kg = p.k + b * p.batch + h * D;
+  const bf16* vg = p.v + b * p.batch + h * D;
+  const int n_tiles = (p.gh + RT - 1) / RT;
+
+  // Slot s of tile t holds key (t*RT + s/WP) * gw + s%WP, or zeros where that is padding.
+  auto load_tile = [&](int t, int stage) {
+    bf16* Ks = kv + stage * 2 * KBK * LDQ;
+    bf16* Vs = Ks + KBK * LDQ;
+    for (int idx = tid; idx < KBK * CH; idx += kThreads) {
+      const int s = idx / CH, c = idx % CH, grow = t * RT + s / WP, x = s % WP;
+      const bool ok = x < p.gw && grow < p.gh;
+      const int64_t off = ok ? int64_t(grow * p.gw + x) * p.row + c * 8 : 0;
+      cp_async16(Ks + s * LDQ + c * 8, kg + off, ok);
+      cp_async16(Vs + s * LDQ + c * 8, vg + off, ok);
+    }
+  };
+
+  for (int idx = tid; idx < kBq * CH; idx += kThreads) {
+    const int r = idx / CH, c = idx % CH, qi = q0 + r;
+    cp_async16(Qs + r * LDQ + c * 8, qg + (qi < p.N ? int64_t(qi) * p.row + c * 8 : 0), qi < p.N);
+  }
+  cp_async_commit();
+  load_tile(0, 0);
+  cp_async_commit();
+  cp_async_wait<1>();
+  __syncthreads();
+
+  // This warp's Q fragments (rows warp*16 .. +16) stay in registers for the whole key loop.
+  uint32_t qf[D / 16][4];
+#pragma unroll
+  for (int kc = 0; kc < D / 16; ++kc) {
+    const int mi = lane >> 3;
+    ldmatrix_x4(qf[kc], Qs + (warp * 16 + (mi & 1) * 8 + (lane & 7)) * LDQ + kc * 16 + (mi >> 1) * 8);
+  }
+  __syncthreads();  // Q's region becomes the row table
+
+  // Tables start as 0 for real grid rows/columns and -inf for padding ones.
+  for (int idx = tid; idx < kBq * ldh; idx += kThreads) relh[idx] = (idx % ldh) < p.gh ? 0.f : -INFINITY;
+  for (int idx = tid; idx < kBq * LDW; idx += kThreads) relw[idx] = (idx % LDW) % WP < p.gw ? 0.f : -INFINITY;
+  __syncthreads();
+
+  const int lrow[2] = {warp * 16 + g, warp * 16 + g + 8};
+  const int qrow[2] = {q0 + lrow[0], q0 + lrow[1]};
+  // T = Q_tile · Rᵀ over all 2g-1 table rows on tensor cores, scattered so that
+  // relh[r][c] = q_r · Rh[row(q_r) - c + gh - 1] / scale (relw likewise with columns, copied to
+  // each of the tile's RT rows).
+  for (int which = 0; which < 2; ++which) {
+    const void* table = which ? p.rel_w : p.rel_h;
+    const int gdim = which ? p.gw : p.gh, ntab = 2 * gdim - 1;
+    for (int t0 = 0; t0 < ntab; t0 += 8) {
+      float acc[4] = {0.f, 0.f, 0.f, 0.f};
+      const int trow = t0 + g;
+#pragma unroll
+      for (int kc = 0; kc < D / 16; ++kc) {
+        uint32_t b0 = 0, b1 = 0;
+        if (trow < ntab) {
+          const int64_t e = int64_t(trow) * D + kc * 16 + tig * 2;
+          b0 = pack_bf16(load_any(table, p.rel_dt, e), load_any(table, p.rel_dt, e + 1));
+          b1 = pack_bf16(load_any(table, p.rel_dt, e + 8), load_any(table, p.rel_dt, e + 9));
+        }
+        mma_16816(acc, qf[kc], b0, b1);
+      }
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int qi = qrow[e >> 1], t = t0 + tig * 2 + (e & 1);
+        if (qi >= p.N || t >= ntab) continue;
+        const int qpos = which ? qi % p.gw : qi / p.gw;
+        const int c = qpos + gdim - 1 - t;
+        if (c < 0 || c >= gdim) continue;
+        const float val = acc[e] * p.inv_scale;
+        if (which) {
+#pragma unroll
+          for (int r = 0; r < RT; ++r) relw[lrow[e >> 1] * LDW + r * WP + c] = val;
+        } else {
+          relh[lrow[e >> 1] * ldh + c] = val;
+        }
+      }
+    }
+  }
+  __syncthreads();
+
+  float o[D / 8][4];
+#pragma unroll
+  for (int i = 0; i < D / 8; ++i) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+
+  for (int t = 0; t < n_tiles; ++t) {
+    if (t + 1 < n_tiles) {
+      load_tile(t + 1, (t + 1) & 1);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    const bf16* Ks = kv + (t & 1) * 2 * KBK * LDQ;
+    const bf16* Vs = Ks + KBK * LDQ;
+
+    // S starts at the bias (already divided by the scale), then S += Q·Kᵀ.
+    float s[KBK / 8][4];
+#pragma unroll
+    for (int nt = 0; nt < KBK / 8; ++nt) {
+      const int r = (nt * 8) / WP;  // the n-tile's grid row inside the tile (compile time)
+#pragma unroll
+      for (int ri = 0; ri < 2; ++ri) {
+        const float2 w = *reinterpret_cast<const float2*>(relw + lrow[ri] * LDW + nt * 8 + tig * 2);
+        const float hb = relh[lrow[ri] * ldh + t * RT + r];
+        s[nt][2 * ri] = w.x + hb;
+        s[nt][2 * ri + 1] = w.y + hb;
+      }
+    }
+#pragma unroll
+    for (int nt = 0; nt < KBK / 8; ++nt) {
+#pragma unroll
+      for (int kc = 0; kc < D / 16; kc += 2) {
+        // Four 8x8 matrices: keys nt*8.., dims kc*16 + {0, 8, 16, 24}; b0/b1 of kc and kc+1.
+        uint32_t bk[4];
+        if constexpr (D >= 32) {
+          ldmatrix_x4(bk, Ks + (nt * 8 + (lane & 7)) * LDQ + kc * 16 + (lane >> 3) * 8);
+          mma_16816(s[nt], qf[kc], bk[0], bk[1]);
+          mma_16816(s[nt], qf[kc + 1], bk[2], bk[3]);
+        } else {
+          const bf16* kb = Ks + (nt * 8 + g) * LDQ + kc * 16 + tig * 2;
+          mma_16816(s[nt], qf[kc], ld32(kb), ld32(kb + 8));
+        }
+      }
+    }
+
+    // Log2 units; per-row max over this tile.
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < KBK / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        s[nt][e] *= p.scale_log2;
+        mx[e >> 1] = fmaxf(mx[e >> 1], s[nt][e]);
+      }
+    float alpha[2], msafe[2];
+#pragma unroll
+    for (int ri = 0; ri < 2; ++ri) {
+      mx[ri] = fmaxf(mx[ri], __shfl_xor_sync(0xffffffffu, mx[ri], 1));
+      mx[ri] = fmaxf(mx[ri], __shfl_xor_sync(0xffffffffu, mx[ri], 2));
+      const float mnew = fmaxf(m[ri], mx[ri]);
+      msafe[ri] = mnew == -INFINITY ? 0.f : mnew;  // all masked so far: keep exp2 finite
+      alpha[ri] = exp2f(m[ri] - msafe[ri]);
+      m[ri] = mnew;
+      l[ri] *= alpha[ri];
+    }
+#pragma unroll
+    for (int nt = 0; nt < KBK / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const float pe = exp2f(s[nt][e] - msafe[e >> 1]);
+        s[nt][e] = pe;
+        l[e >> 1] += pe;
+      }
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt) {
+      o[dt][0] *= alpha[0];
+      o[dt][1] *= alpha[0];
+      o[dt][2] *= alpha[1];
+      o[dt][3] *= alpha[1];
+    }
+    // O += P·V: two adjacent S n-tiles form one A fragment (16 keys).
+#pragma unroll
+    for (int kc = 0; kc < KBK / 16; ++kc) {
+      uint32_t a[4];
+      a[0] = pack_bf16(s[2 * kc][0], s[2 * kc][1]);
+      a[1] = pack_bf16(s[2 * kc][2], s[2 * kc][3]);
+      a[2] = pack_bf16(s[2 * kc + 1][0], s[2 * kc + 1][1]);
+      a[3] = pack_bf16(s[2 * kc + 1][2], s[2 * kc + 1][3]);
+#pragma unroll
+      for (int dt = 0; dt < D / 8; dt += 2) {
+        // Keys kc*16 + {0..7, 8..15} of dims dt*8.. and (dt+1)*8..: b0/b1 of dt and dt+1.
+        uint32_t bv[4];
+        const int mi = lane >> 3;
+        ldmatrix_x4_trans(bv, Vs + (kc * 16 + (mi & 1) * 8 + (lane & 7)) * LDQ + (dt + (mi >> 1)) * 8);
+        mma_16816(o[dt], a, bv[0], bv[1]);
+        mma_16816(o[dt + 1], a, bv[2], bv[3]);
+      }
+    }
+    __syncthreads();  // every warp is done with this stage before it is refilled
+  }
+
+#pragma unroll
+  for (int ri = 0; ri < 2; ++ri) {
+    l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 1);
+    l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 2);
+  }
+  bf16* og = p.o + b * p.batch + h * D;
+#pragma unroll
+  for (int ri = 0; ri < 2; ++ri) {
+    if (qrow[ri] >= p.N) continue;
+    const float inv = l[ri] > 0.f ? 1.f / l[ri] : 0.f;
+    bf16* orow = og + int64_t(qrow[ri]) * p.row;
+#pragma unroll
+    for (int dt = 0; dt < D / 8; ++dt)
+      *reinterpret_cast<__nv_bfloat162*>(orow + dt * 8 + tig * 2) =
+          __floats2bfloat162_rn(o[dt][2 * ri] * inv, o[dt][2 * ri + 1] * inv);
+  }
+}
+
+template <int D, int KBK, int RT>
+bool launch(CudaContext& ctx, const SamAttnParams& p, int B, int H, const std::string& shapes) {
+  const size_t smem = Layout<D, KBK>::total(p.gh, RT);
+  if (smem > ctx.max_shared_per_block()) return false;
+  auto* kernel = sam_attention_kernel<D, KBK, RT>;
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "attention",
+        "raising the shared-memory limit: " + shapes);
+  dim3 grid((p.N + kBq - 1) / kBq, H, B);
+  kernel<<<grid, kThreads, smem, ctx.stream()>>>(p);
+  check_launch("attention", shapes);
+  return true;
+}
+
+template <int D>
+bool dispatch_tile(CudaContext& ctx, const SamAttnParams& p, int B, int H, const std::string& shapes) {
+  // Grid rows padded to a multiple of 8 slots; the tile holds as many whole rows as fit 64 (or 80).
+  switch ((p.gw + 7) / 8 * 8) {
+    case 8: return launch<D, 64, 8>(ctx, p, B, H, shapes);
+    case 16: return launch<D, 64, 4>(ctx, p, B, H, shapes);
+    case 32: return launch<D, 64, 2>(ctx, p, B, H, shapes);
+    case 64: return launch<D, 64, 1>(ctx, p, B, H, shapes);
+    case 40: return launch<D, 80, 2>(ctx, p, B, H, shapes);
+    case 80: return launch<D, 80, 1>(ctx, p, B, H, shapes);
+    default: return false;
+  }
+}
+
+}  // namespace
+
+bool sam_attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                   const AttentionSpec& spec, int rel_dt, const std::string& shapes) {
+  const int H = spec.heads, D = spec.head_dim, B = int(q.dim(0)), N = int(q.dim(1));
+  if ((D != 16 && D != 64) || spec.causal || N != spec.grid_h * spec.grid_w || k.dim(1) != N) return false;
+  SamAttnParams p{};
+  p.q = q.data<bf16>();
+  p.k = k.data<bf16>();
+  p.v = v.data<bf16>();
+  p.o = out.data<bf16>();
+  p.N = N;
+  p.gh = spec.grid_h;
+  p.gw = spec.grid_w;
+  p.row = H * D;
+  p.batch = int64_t(N) * p.row;
+  p.scale_log2 = spec.scale * kLog2e;
+  p.inv_scale = 1.f / spec.scale;
+  p.rel_h = spec.rel_pos_h.raw();
+  p.rel_w = spec.rel_pos_w.raw();
+  p.rel_dt = rel_dt;
+  return D == 16 ? dispatch_tile<16>(ctx, p, B, H, shapes) : dispatch_tile<64>(ctx, p, B, H, shapes);
+}
+
+}  // namespace folio::cuda
