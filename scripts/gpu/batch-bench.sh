@@ -7,7 +7,8 @@
 # STEPS picks a subset of: build tests ops conformance model compare single ab vs_old profile encoder_batch
 # profile_encoder attn_ab curve
 # gundam memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
-# (GOLDEN=dir to override; the device tool carries it with carry [".gl"]).
+# (GOLDEN=dir to override; the device tool carries it with carry [".gl"]). CURVE_C="C ..." sets the
+# Base curve's concurrencies.
 # Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
 set -o pipefail
 steps=${1:-build tests conformance model compare single curve gundam memory budget baseline}
@@ -122,7 +123,7 @@ if has profile_encoder; then
   python3 scripts/gpu/ncu_kernel_sum.py "$out/profile_encoder.log" 30
 fi
 if has curve; then
-  for c in 8 32 128 256 512; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
+  for c in ${CURVE_C:-8 32 128 256 512}; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
 fi
 if has gundam; then
   for c in 1 8 32 128 256; do

@@ -5,10 +5,10 @@
 // the time. Here a key tile holds RT whole grid rows, each padded to WP = KBK / RT slots, so
 //  - a slot's grid column, and so its column bias relw[q][column], is the same in every tile;
 //  - the grid row of an 8-key n-tile is a compile-time function of the n-tile.
-// A tile's bias is then one float2 (column term) and one float (row term) per n-tile and row,
-// read from two per-block tables, and it is the accumulator's starting value: S = bias/scale
-// + Q·Kᵀ. Padding slots (columns >= gw, rows >= gh) carry -inf in the tables, which masks them
-// without a per-key test.
+// A tile's column bias is then one float2 per n-tile and row, read from a per-block table as the
+// accumulator's starting value (S = bias/scale + Q·Kᵀ), and its row bias one float per row and
+// grid row, applied in the max and in the exponent. Padding slots (columns >= gw, rows >= gh)
+// carry -inf in the tables, which masks them without a per-key test.
 //
 // Block: 128 queries of one (window or view, head), 8 warps of 16 rows. K/V tiles arrive by
 // cp.async, double-buffered; fragments come from ldmatrix (.trans for V, stored row-major).
@@ -53,6 +53,13 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void* p) 
 
 // Shared-memory layout, in bytes. Region A holds Q until its fragments are in registers, then
 // the row table; region B the column table; region C two stages of K and V tiles.
+// 2^x on the special-function unit (ex2.approx, relative error ~2^-22; 2^-inf = 0).
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+
 template <int D, int KBK>
 struct Layout {
   static constexpr int LDQ = D + 8;     // bf16 rows padded by 16 bytes: ldmatrix rows hit distinct banks
@@ -179,18 +186,20 @@ __global__ void __launch_bounds__(kThreads, 2) sam_attention_kernel(SamAttnParam
     const bf16* Ks = kv + (t & 1) * 2 * KBK * LDQ;
     const bf16* Vs = Ks + KBK * LDQ;
 
-    // S starts at the bias (already divided by the scale), then S += Q·Kᵀ.
-    float s[KBK / 8][4];
+    // S starts at the column bias (divided by the scale), then S += Q·Kᵀ. The row bias is one
+    // value per (query row, grid row of the tile): it joins in the max and in the exponent's
+    // FFMA, not per logit.
+    float s[KBK / 8][4], hb[2][RT];
 #pragma unroll
-    for (int nt = 0; nt < KBK / 8; ++nt) {
-      const int r = (nt * 8) / WP;  // the n-tile's grid row inside the tile (compile time)
+    for (int ri = 0; ri < 2; ++ri) {
 #pragma unroll
-      for (int ri = 0; ri < 2; ++ri) {
+      for (int nt = 0; nt < KBK / 8; ++nt) {
         const float2 w = *reinterpret_cast<const float2*>(relw + lrow[ri] * LDW + nt * 8 + tig * 2);
-        const float hb = relh[lrow[ri] * ldh + t * RT + r];
-        s[nt][2 * ri] = w.x + hb;
-        s[nt][2 * ri + 1] = w.y + hb;
+        s[nt][2 * ri] = w.x;
+        s[nt][2 * ri + 1] = w.y;
       }
+#pragma unroll
+      for (int r = 0; r < RT; ++r) hb[ri][r] = relh[lrow[ri] * ldh + t * RT + r];
     }
 #pragma unroll
     for (int nt = 0; nt < KBK / 8; ++nt) {
@@ -209,31 +218,40 @@ __global__ void __launch_bounds__(kThreads, 2) sam_attention_kernel(SamAttnParam
       }
     }
 
-    // Log2 units; per-row max over this tile.
+    // Per-row max over this tile (pre-scale units, row bias included); the n-tile's grid row
+    // r = nt*8 / WP is known at compile time.
     float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int nt = 0; nt < KBK / 8; ++nt)
+    for (int r = 0; r < RT; ++r) {
+      float gm[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        s[nt][e] *= p.scale_log2;
-        mx[e >> 1] = fmaxf(mx[e >> 1], s[nt][e]);
-      }
-    float alpha[2], msafe[2];
+      for (int nt = 0; nt < KBK / 8; ++nt)
+        if ((nt * 8) / WP == r)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) gm[e >> 1] = fmaxf(gm[e >> 1], s[nt][e]);
+#pragma unroll
+      for (int ri = 0; ri < 2; ++ri) mx[ri] = fmaxf(mx[ri], gm[ri] + hb[ri][r]);
+    }
+    float alpha[2], k[2][RT];
+    const float c = p.scale_log2;
 #pragma unroll
     for (int ri = 0; ri < 2; ++ri) {
       mx[ri] = fmaxf(mx[ri], __shfl_xor_sync(0xffffffffu, mx[ri], 1));
       mx[ri] = fmaxf(mx[ri], __shfl_xor_sync(0xffffffffu, mx[ri], 2));
       const float mnew = fmaxf(m[ri], mx[ri]);
-      msafe[ri] = mnew == -INFINITY ? 0.f : mnew;  // all masked so far: keep exp2 finite
-      alpha[ri] = exp2f(m[ri] - msafe[ri]);
+      const float msafe = mnew == -INFINITY ? 0.f : mnew;  // all masked so far: keep exp2 finite
+      alpha[ri] = fast_exp2((m[ri] - msafe) * c);
       m[ri] = mnew;
       l[ri] *= alpha[ri];
+#pragma unroll
+      for (int r = 0; r < RT; ++r) k[ri][r] = (hb[ri][r] - msafe) * c;
     }
+    // p = 2^((s + row bias - max) * scale * log2 e): one FFMA and one ex2 per logit.
 #pragma unroll
     for (int nt = 0; nt < KBK / 8; ++nt)
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        const float pe = exp2f(s[nt][e] - msafe[e >> 1]);
+        const float pe = fast_exp2(fmaf(s[nt][e], c, k[e >> 1][(nt * 8) / WP]));
         s[nt][e] = pe;
         l[e >> 1] += pe;
       }
