@@ -6,6 +6,7 @@
 
 #include "backend/backend.h"
 #include "core/bf16.h"
+#include "core/error.h"
 #include "weights/quantize.h"
 
 #include <cstring>
@@ -235,4 +236,19 @@ TEST_F(CpuOps, Int8RowsMatchTheirDequantisedWeights) {
     EXPECT_LT(rel_err(y.data<float>(), ref), 1e-5) << "M=" << M;
     EXPECT_LT(rel_err(y.data<float>(), exact), 3e-2) << "quantisation error stays small, M=" << M;
   }
+}
+
+TEST_F(CpuOps, WriteCopiesOrRoundsToBf16) {
+  const std::vector<float> v = {1.f, -2.5f, 1.00390625f, 3.14159f};  // 1 + 2^-8: a tie, rounds to even
+  Tensor host = Tensor::from_f32(v, {4});
+  Tensor same = be->empty({4}, DType::kF32), half = be->empty({4}, DType::kBF16);
+  be->write(same, host);
+  be->write(half, host);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(same.data<float>()[i], v[i]);
+    EXPECT_EQ(half.data<uint16_t>()[i], f32_to_bf16(v[i])) << i;
+  }
+  EXPECT_EQ(bf16_to_f32(half.data<uint16_t>()[2]), 1.f);
+  Tensor wrong = be->empty({3}, DType::kF32);
+  EXPECT_THROW(be->write(wrong, host), Error);
 }

@@ -12,9 +12,11 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "backend/cuda/attention_epilogue.cuh"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kernel_util.cuh"
 #include "backend/cuda/mma.cuh"
+#include "backend/cuda/rel_pos_products.cuh"
 #include "backend/cuda/sam_attention.h"
 
 namespace folio::cuda {
@@ -80,31 +82,16 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
     // G = Q_tile · R^T over all 2g-1 table rows on tensor cores, then scattered so that
     // relh[r][c] = q_r · Rh[row(q_r) - c + gh - 1] (relw likewise with columns), in log2 units.
     for (int which = 0; which < 2; ++which) {
-      const void* table = which ? p.rel_w : p.rel_h;
-      const int gdim = which ? p.gw : p.gh, ld = which ? ldw : ldh, ntab = 2 * gdim - 1;
+      const int gdim = which ? p.gw : p.gh, ld = which ? ldw : ldh;
       float* dst = which ? relw : relh;
-      for (int t0 = 0; t0 < ntab; t0 += 8) {
-        float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        const int trow = t0 + g;
-#pragma unroll
-        for (int kc = 0; kc < D / 16; ++kc) {
-          uint32_t b0 = 0, b1 = 0;
-          if (trow < ntab) {
-            const int64_t e = int64_t(trow) * D + kc * 16 + tig * 2;
-            b0 = pack_bf16(load_any(table, p.rel_dt, e), load_any(table, p.rel_dt, e + 1));
-            b1 = pack_bf16(load_any(table, p.rel_dt, e + 8), load_any(table, p.rel_dt, e + 9));
-          }
-          mma_16816(acc, qf[kc], b0, b1);
-        }
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int qi = qrow[e >> 1], t = t0 + tig * 2 + (e & 1);
-          if (qi >= p.Nq || t >= ntab) continue;
-          const int qpos = which ? qi % p.gw : qi / p.gw;
-          const int c = qpos + gdim - 1 - t;
-          if (c >= 0 && c < gdim) dst[lrow[e >> 1] * ld + c] = acc[e] * kLog2e;
-        }
+      int qpos[2];
+      bool valid[2];
+      for (int ri = 0; ri < 2; ++ri) {
+        valid[ri] = qrow[ri] < p.Nq;
+        qpos[ri] = which ? qrow[ri] % p.gw : qrow[ri] / p.gw;
       }
+      rel_pos_products<D>(qf, which ? p.rel_w : p.rel_h, p.rel_dt, gdim, qpos, valid, lane,
+                          [&](int ri, int c, float v) { dst[lrow[ri] * ld + c] = v * kLog2e; });
     }
   }
 
@@ -197,21 +184,12 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
         l[e >> 1] += pe;
       }
     }
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      o[dt][0] *= alpha[0];
-      o[dt][1] *= alpha[0];
-      o[dt][2] *= alpha[1];
-      o[dt][3] *= alpha[1];
-    }
+    scale_rows(o, alpha);
     // O += P · V: the S accumulators of two adjacent key n-tiles form one A fragment (k = 16 keys).
 #pragma unroll
     for (int kc = 0; kc < kBk / 16; ++kc) {
       uint32_t a[4];
-      a[0] = pack_bf16(s[2 * kc][0], s[2 * kc][1]);
-      a[1] = pack_bf16(s[2 * kc][2], s[2 * kc][3]);
-      a[2] = pack_bf16(s[2 * kc + 1][0], s[2 * kc + 1][1]);
-      a[3] = pack_bf16(s[2 * kc + 1][2], s[2 * kc + 1][3]);
+      accumulators_to_a(s, kc, a);
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
         const bf16* vb = Vt + (dt * 8 + g) * LDV + kc * 16 + tig * 2;
@@ -220,23 +198,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
     }
   }
 
-#pragma unroll
-  for (int ri = 0; ri < 2; ++ri) {
-    l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 1);
-    l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 2);
-  }
-  bf16* og = p.o + b * p.q_batch + h * D;
-#pragma unroll
-  for (int ri = 0; ri < 2; ++ri) {
-    if (qrow[ri] >= p.Nq) continue;
-    const float inv = l[ri] > 0.f ? 1.f / l[ri] : 0.f;
-    bf16* orow = og + int64_t(qrow[ri]) * p.row;
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      const __nv_bfloat162 v = __floats2bfloat162_rn(o[dt][2 * ri] * inv, o[dt][2 * ri + 1] * inv);
-      *reinterpret_cast<__nv_bfloat162*>(orow + dt * 8 + tig * 2) = v;
-    }
-  }
+  store_attention_rows<D>(o, l, p.o + b * p.q_batch + h * D, p.row, qrow, p.Nq, tig);
 }
 
 size_t smem_bytes(int D, int gh, int gw) {

@@ -25,6 +25,28 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   return *reinterpret_cast<uint32_t*>(&v);
 }
 
+// Scales accumulator tiles row by row: c0, c1 (row g) by r[0], c2, c3 (row g + 8) by r[1].
+template <int NT>
+__device__ __forceinline__ void scale_rows(float (&c)[NT][4], const float (&r)[2]) {
+#pragma unroll
+  for (int i = 0; i < NT; ++i) {
+    c[i][0] *= r[0];
+    c[i][1] *= r[0];
+    c[i][2] *= r[1];
+    c[i][3] *= r[1];
+  }
+}
+
+// The A fragment (16 x 16, bf16) made of accumulator n-tiles 2kc and 2kc + 1 (16 x 8 each): how
+// flash attention feeds its probabilities P into P·V without a trip through shared memory.
+template <int NT>
+__device__ __forceinline__ void accumulators_to_a(const float (&c)[NT][4], int kc, uint32_t a[4]) {
+  a[0] = pack_bf16(c[2 * kc][0], c[2 * kc][1]);
+  a[1] = pack_bf16(c[2 * kc][2], c[2 * kc][3]);
+  a[2] = pack_bf16(c[2 * kc + 1][0], c[2 * kc + 1][1]);
+  a[3] = pack_bf16(c[2 * kc + 1][2], c[2 * kc + 1][3]);
+}
+
 __device__ __forceinline__ uint32_t ld32(const __nv_bfloat16* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
 }  // namespace folio::cuda

@@ -14,10 +14,12 @@
 // cp.async, double-buffered; fragments come from ldmatrix (.trans for V, stored row-major).
 #include <cmath>
 
+#include "backend/cuda/attention_epilogue.cuh"
 #include "backend/cuda/cp_async.cuh"
 #include "backend/cuda/cuda_ops.h"
 #include "backend/cuda/kernel_util.cuh"
 #include "backend/cuda/mma.cuh"
+#include "backend/cuda/rel_pos_products.cuh"
 #include "backend/cuda/sam_attention.h"
 
 namespace folio::cuda {
@@ -135,37 +137,22 @@ __global__ void __launch_bounds__(kThreads, 2) sam_attention_kernel(SamAttnParam
   // relh[r][c] = q_r · Rh[row(q_r) - c + gh - 1] / scale (relw likewise with columns, copied to
   // each of the tile's RT rows).
   for (int which = 0; which < 2; ++which) {
-    const void* table = which ? p.rel_w : p.rel_h;
-    const int gdim = which ? p.gw : p.gh, ntab = 2 * gdim - 1;
-    for (int t0 = 0; t0 < ntab; t0 += 8) {
-      float acc[4] = {0.f, 0.f, 0.f, 0.f};
-      const int trow = t0 + g;
-#pragma unroll
-      for (int kc = 0; kc < D / 16; ++kc) {
-        uint32_t b0 = 0, b1 = 0;
-        if (trow < ntab) {
-          const int64_t e = int64_t(trow) * D + kc * 16 + tig * 2;
-          b0 = pack_bf16(load_any(table, p.rel_dt, e), load_any(table, p.rel_dt, e + 1));
-          b1 = pack_bf16(load_any(table, p.rel_dt, e + 8), load_any(table, p.rel_dt, e + 9));
-        }
-        mma_16816(acc, qf[kc], b0, b1);
-      }
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int qi = qrow[e >> 1], t = t0 + tig * 2 + (e & 1);
-        if (qi >= p.N || t >= ntab) continue;
-        const int qpos = which ? qi % p.gw : qi / p.gw;
-        const int c = qpos + gdim - 1 - t;
-        if (c < 0 || c >= gdim) continue;
-        const float val = acc[e] * p.inv_scale;
-        if (which) {
-#pragma unroll
-          for (int r = 0; r < RT; ++r) relw[lrow[e >> 1] * LDW + r * WP + c] = val;
-        } else {
-          relh[lrow[e >> 1] * ldh + c] = val;
-        }
-      }
+    int qpos[2];
+    bool valid[2];
+    for (int ri = 0; ri < 2; ++ri) {
+      valid[ri] = qrow[ri] < p.N;
+      qpos[ri] = which ? qrow[ri] % p.gw : qrow[ri] / p.gw;
     }
+    rel_pos_products<D>(qf, which ? p.rel_w : p.rel_h, p.rel_dt, which ? p.gw : p.gh, qpos, valid, lane,
+                        [&](int ri, int c, float v) {
+                          v *= p.inv_scale;
+                          if (which) {
+#pragma unroll
+                            for (int r = 0; r < RT; ++r) relw[lrow[ri] * LDW + r * WP + c] = v;
+                          } else {
+                            relh[lrow[ri] * ldh + c] = v;
+                          }
+                        });
   }
   __syncthreads();
 
@@ -255,21 +242,12 @@ __global__ void __launch_bounds__(kThreads, 2) sam_attention_kernel(SamAttnParam
         s[nt][e] = pe;
         l[e >> 1] += pe;
       }
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt) {
-      o[dt][0] *= alpha[0];
-      o[dt][1] *= alpha[0];
-      o[dt][2] *= alpha[1];
-      o[dt][3] *= alpha[1];
-    }
+    scale_rows(o, alpha);
     // O += P·V: two adjacent S n-tiles form one A fragment (16 keys).
 #pragma unroll
     for (int kc = 0; kc < KBK / 16; ++kc) {
       uint32_t a[4];
-      a[0] = pack_bf16(s[2 * kc][0], s[2 * kc][1]);
-      a[1] = pack_bf16(s[2 * kc][2], s[2 * kc][3]);
-      a[2] = pack_bf16(s[2 * kc + 1][0], s[2 * kc + 1][1]);
-      a[3] = pack_bf16(s[2 * kc + 1][2], s[2 * kc + 1][3]);
+      accumulators_to_a(s, kc, a);
 #pragma unroll
       for (int dt = 0; dt < D / 8; dt += 2) {
         // Keys kc*16 + {0..7, 8..15} of dims dt*8.. and (dt+1)*8..: b0/b1 of dt and dt+1.
@@ -283,22 +261,7 @@ __global__ void __launch_bounds__(kThreads, 2) sam_attention_kernel(SamAttnParam
     __syncthreads();  // every warp is done with this stage before it is refilled
   }
 
-#pragma unroll
-  for (int ri = 0; ri < 2; ++ri) {
-    l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 1);
-    l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 2);
-  }
-  bf16* og = p.o + b * p.batch + h * D;
-#pragma unroll
-  for (int ri = 0; ri < 2; ++ri) {
-    if (qrow[ri] >= p.N) continue;
-    const float inv = l[ri] > 0.f ? 1.f / l[ri] : 0.f;
-    bf16* orow = og + int64_t(qrow[ri]) * p.row;
-#pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt)
-      *reinterpret_cast<__nv_bfloat162*>(orow + dt * 8 + tig * 2) =
-          __floats2bfloat162_rn(o[dt][2 * ri] * inv, o[dt][2 * ri + 1] * inv);
-  }
+  store_attention_rows<D>(o, l, p.o + b * p.batch + h * D, p.row, qrow, p.N, tig);
 }
 
 template <int D, int KBK, int RT>
