@@ -30,7 +30,9 @@
 namespace folio::cuda {
 namespace {
 
-constexpr int kTm = 32, kTn = 64, kTk = 32, kThreads = 128, kStages = 3;
+// Rows per block: 16 * MT (MT = 2 for decode-sized batches; 4 when experts average enough rows
+// that reading each weight tile once for 64 of them beats two 32-row tiles).
+constexpr int kTn = 64, kTk = 32, kThreads = 128, kStages = 3;
 constexpr int kLd = kTk + 8;  // padded smem rows (bank spread for the fragment loads)
 
 __global__ void moe_sort_kernel(const int32_t* ids, int pairs, int E, int32_t* offsets, int32_t* order) {
@@ -87,14 +89,15 @@ __device__ __forceinline__ void pipelined_k_loop(int k_begin, int k_end, Load lo
   }
 }
 
-// acc[mi][ni] += A(32 rows) x B(16 of this warp's 64 columns) over one kTk slice in smem.
-__device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float acc[2][2][4]) {
+// acc[mi][ni] += A(16 * MT rows) x B(16 of this warp's 64 columns) over one kTk slice in smem.
+template <int MT>
+__device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float (&acc)[MT][2][4]) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int kk = 0; kk < kTk; kk += 16) {
-    uint32_t a[2][4];
+    uint32_t a[MT][4];
 #pragma unroll
-    for (int mi = 0; mi < 2; ++mi) {
+    for (int mi = 0; mi < MT; ++mi) {
       const bf16* base = As + (mi * 16 + g) * kLd + kk + t * 2;
       a[mi][0] = ld32(base);
       a[mi][1] = ld32(base + 8 * kLd);
@@ -106,7 +109,7 @@ __device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float a
       const bf16* bb = Bs + (warp * 16 + ni * 8 + g) * kLd + kk + t * 2;
       const uint32_t b0 = ld32(bb), b1 = ld32(bb + 8);
 #pragma unroll
-      for (int mi = 0; mi < 2; ++mi) mma_16816(acc[mi][ni], a[mi], b0, b1);
+      for (int mi = 0; mi < MT; ++mi) mma_16816(acc[mi][ni], a[mi], b0, b1);
     }
   }
 }
@@ -114,10 +117,12 @@ __device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float a
 // act[pos, n] = silu(x[token]·gate[e][n]) * (x[token]·up[e][n]) for expert e's sorted pairs.
 // With splits > 1 the block covers K slice blockIdx.z % splits and writes raw fp32 partial
 // sums (gate then up) to part[split][pos][2I] instead; moe_silu_reduce finishes them.
+template <int MT>
 __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, int D, int I, int k, ExpertPtrs w,
                                                                 const int32_t* offsets, const int32_t* order,
                                                                 int splits, int kchunk, int pairs, bf16* act,
                                                                 float* part) {
+  constexpr int kTm = 16 * MT;
   const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = (blockIdx.z / splits) * kTm, split = blockIdx.z % splits;
   const int begin = offsets[e], count = offsets[e + 1] - begin;
   if (m0 >= count) return;
@@ -126,7 +131,7 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
   __shared__ __align__(16) bf16 Us[kStages][kTn * kLd];
   const bf16* gate = w.gate[e];
   const bf16* up = w.up[e];
-  float ag[2][2][4] = {}, au[2][2][4] = {};
+  float ag[MT][2][4] = {}, au[MT][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? order[begin + m0 + r] / k : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < I ? n0 + r : -1; };
   pipelined_k_loop(
@@ -142,7 +147,7 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
       });
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
-  for (int mi = 0; mi < 2; ++mi)
+  for (int mi = 0; mi < MT; ++mi)
 #pragma unroll
     for (int ni = 0; ni < 2; ++ni)
 #pragma unroll
@@ -190,17 +195,19 @@ __global__ void moe_silu_reduce_kernel(const float* part, int splits, int pairs,
 }
 
 // part[split][pair, n] = weight[pair] * act[pos]·down[e][n] over K slice `split` (fp32).
+template <int MT>
 __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int D, int I, ExpertPtrs w,
                                                              const int32_t* offsets, const int32_t* order,
                                                              const float* weights, int splits, int kchunk, int pairs,
                                                              float* part) {
+  constexpr int kTm = 16 * MT;
   const int e = blockIdx.x, n0 = blockIdx.y * kTn, m0 = (blockIdx.z / splits) * kTm, split = blockIdx.z % splits;
   const int begin = offsets[e], count = offsets[e + 1] - begin;
   if (m0 >= count) return;
   __shared__ __align__(16) bf16 As[kStages][kTm * kLd];
   __shared__ __align__(16) bf16 Bs[kStages][kTn * kLd];
   const bf16* down = w.down[e];
-  float acc[2][2][4] = {};
+  float acc[MT][2][4] = {};
   auto a_row = [&](int r) -> int64_t { return m0 + r < count ? begin + m0 + r : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < D ? n0 + r : -1; };
   pipelined_k_loop(
@@ -212,7 +219,7 @@ __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int
       [&](int st) { mma_tile(As[st], Bs[st], acc); });
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
 #pragma unroll
-  for (int mi = 0; mi < 2; ++mi)
+  for (int mi = 0; mi < MT; ++mi)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = m0 + mi * 16 + g + h * 8;
@@ -290,6 +297,44 @@ ExpertPtrs expert_pointers(CudaContext& ctx, const std::vector<ExpertWeights>& e
   return tables.get(ctx, experts, op);
 }
 
+namespace {
+
+// gate/up (+ silu) and down over the sorted pairs with 16 * MT-row tiles; returns the fp32
+// partial sums of down (down_splits K slices) for moe_combine.
+template <int MT>
+DeviceScratch expert_products(CudaContext& ctx, const Tensor& x, int k, const ExpertPtrs& ptrs,
+                              const DeviceScratch& offsets, const DeviceScratch& order, const Tensor& weights,
+                              int pairs, int64_t T_, int64_t D, int I, int E, DeviceScratch& act, int& down_splits,
+                              const std::string& shapes) {
+  const char* op = "moe_experts_dev";
+  constexpr int kTm = 16 * MT;
+  // An expert takes each token at most once, so T rows is the most any expert can get.
+  const int m_tiles = static_cast<int>((T_ + kTm - 1) / kTm);
+  const int busy_m = std::max(1, std::min(pairs, E) * ((pairs / std::max(1, std::min(pairs, E)) + kTm - 1) / kTm));
+  const int n_up = (I + kTn - 1) / kTn, n_down = static_cast<int>((D + kTn - 1) / kTn);
+  const SplitK su = split_k(busy_m * n_up, int(D), ctx.sm_count()), sd = split_k(busy_m * n_down, I, ctx.sm_count());
+  DeviceScratch part_up;
+  if (su.splits > 1) part_up = ctx.scratch(size_t(su.splits) * pairs * 2 * I * sizeof(float), op);
+  moe_gate_up_kernel<MT><<<dim3(E, n_up, m_tiles * su.splits), kThreads, 0, ctx.stream()>>>(
+      x.data<bf16>(), int(D), I, k, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), su.splits, su.chunk, pairs,
+      act.as<bf16>(), part_up.as<float>());
+  check_launch(op, shapes);
+  if (su.splits > 1) {
+    moe_silu_reduce_kernel<<<grid_for(int64_t(pairs) * I, 256), 256, 0, ctx.stream()>>>(part_up.as<float>(), su.splits,
+                                                                                       pairs, I, act.as<bf16>());
+    check_launch(op, shapes);
+  }
+  DeviceScratch part = ctx.scratch(size_t(sd.splits) * pairs * D * sizeof(float), op);
+  moe_down_kernel<MT><<<dim3(E, n_down, m_tiles * sd.splits), kThreads, 0, ctx.stream()>>>(
+      act.as<bf16>(), int(D), I, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), weights.data<float>(), sd.splits,
+      sd.chunk, pairs, part.as<float>());
+  check_launch(op, shapes);
+  down_splits = sd.splits;
+  return part;
+}
+
+}  // namespace
+
 void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const Tensor& weights, int k,
                      const std::vector<ExpertWeights>& experts, Tensor& y) {
   const char* op = "moe_experts_dev";
@@ -319,33 +364,18 @@ void moe_experts_dev(CudaContext& ctx, const Tensor& x, const Tensor& ids, const
   moe_sort_kernel<<<1, 1024, 2 * E * sizeof(int32_t), ctx.stream()>>>(ids.data<int32_t>(), pairs, E,
                                                                        offsets.as<int32_t>(), order.as<int32_t>());
   check_launch(op, shapes);
-  // An expert takes each token at most once, so T rows is the most any expert can get.
-  const int m_tiles = static_cast<int>((T_ + kTm - 1) / kTm);
-  const int busy_m = std::max(1, std::min(pairs, E) * ((pairs / std::max(1, std::min(pairs, E)) + kTm - 1) / kTm));
-  const int n_up = (I + kTn - 1) / kTn, n_down = static_cast<int>((D + kTn - 1) / kTn);
-  const SplitK su = split_k(busy_m * n_up, int(D), ctx.sm_count()), sd = split_k(busy_m * n_down, I, ctx.sm_count());
-  DeviceScratch part_up;
-  if (su.splits > 1) part_up = ctx.scratch(size_t(su.splits) * pairs * 2 * I * sizeof(float), op);
-  moe_gate_up_kernel<<<dim3(E, n_up, m_tiles * su.splits), kThreads, 0, ctx.stream()>>>(
-      x.data<bf16>(), int(D), I, k, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), su.splits, su.chunk, pairs,
-      act.as<bf16>(), part_up.as<float>());
-  check_launch(op, shapes);
-  if (su.splits > 1) {
-    moe_silu_reduce_kernel<<<grid_for(int64_t(pairs) * I, 256), 256, 0, ctx.stream()>>>(part_up.as<float>(), su.splits,
-                                                                                       pairs, I, act.as<bf16>());
-    check_launch(op, shapes);
-  }
-  DeviceScratch part = ctx.scratch(size_t(sd.splits) * pairs * D * sizeof(float), op);
-  moe_down_kernel<<<dim3(E, n_down, m_tiles * sd.splits), kThreads, 0, ctx.stream()>>>(
-      act.as<bf16>(), int(D), I, ptrs, offsets.as<int32_t>(), order.as<int32_t>(), weights.data<float>(), sd.splits,
-      sd.chunk, pairs, part.as<float>());
-  check_launch(op, shapes);
+  // Experts averaging 40 rows or more (large decode batches, prefill) take 64-row tiles.
+  int down_splits = 1;
+  const DeviceScratch part =
+      pairs >= 40 * E
+          ? expert_products<4>(ctx, x, k, ptrs, offsets, order, weights, pairs, T_, D, I, E, act, down_splits, shapes)
+          : expert_products<2>(ctx, x, k, ptrs, offsets, order, weights, pairs, T_, D, I, E, act, down_splits, shapes);
   if (y.dtype() == DType::kBF16) {
-    moe_combine_kernel<bf16><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), sd.splits, T_, int(D),
+    moe_combine_kernel<bf16><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), down_splits, T_, int(D),
                                                                              k, y.data<bf16>());
   } else {
     require(y.dtype() == DType::kF32, op, describe("y", y) + " must be BF16 or F32");
-    moe_combine_kernel<float><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), sd.splits, T_,
+    moe_combine_kernel<float><<<grid_for(T_ * D, 256), 256, 0, ctx.stream()>>>(part.as<float>(), down_splits, T_,
                                                                               int(D), k, y.data<float>());
   }
   check_launch(op, shapes);

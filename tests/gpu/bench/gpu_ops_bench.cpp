@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   // Decode attention over the paged cache at engine shapes: 10 heads x 128, 32-token blocks
   // scattered over the pool, lengths spread over 286..1286 like Base pages 0..1000 tokens in.
   // GB/s counts the keys and values read, the whole cost of the op at large batches.
-  for (int B : {1, 8, 32, 128, 256}) {
+  for (int B : {1, 8, 32, 128, 256, 1024}) {
     if (!want("paged_attention")) break;
     const int H = 10, D = 128, bs = 32, W = H * D;
     std::mt19937 rng(11);
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
       experts.push_back({random_dev(b, {I, D}, 0.03f, 100 + e), random_dev(b, {I, D}, 0.03f, 200 + e),
                          random_dev(b, {D, I}, 0.03f, 300 + e)});
     std::mt19937 rng(9);
-    for (int64_t T : {1, 8, 64, 256, 1024}) {
+    for (int64_t T : {1, 8, 64, 256, 512, 1024}) {
       std::vector<int32_t> ids(T * k);
       std::vector<float> w(T * k, 0.2f);
       for (int64_t t = 0; t < T; ++t)
