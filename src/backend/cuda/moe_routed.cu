@@ -57,16 +57,39 @@ __global__ void moe_sort_kernel(const int32_t* ids, int pairs, int E, int32_t* o
   for (int p = threadIdx.x; p < pairs; p += blockDim.x) order[atomicAdd(&cursor[ids[p]], 1)] = p;
 }
 
-// Starts loading a [rows x kTk] tile of a row-major bf16 matrix into smem (cp.async), zeros
-// past `valid_rows`/K. row_of(r) gives the source row index for tile row r (or -1).
+// The chunks (16 bytes) of a [ROWS x kTk] tile of a row-major bf16 matrix that this thread
+// copies at every k step: source rows are looked up once per block (row_of(r): the source row
+// of tile row r, or -1 for a zero row), so the K loop issues its copies without re-reading the
+// pair order or dividing per chunk.
+template <int ROWS>
+struct TileChunks {
+  static constexpr int kPer = ROWS * (kTk / 8) / kThreads;  // ROWS is a multiple of 32
+  const bf16* src[kPer];  // row start + the chunk's column, or nullptr
+  int dst[kPer];          // element offset in a stage
+  int col[kPer];          // the chunk's column in the K tile
+};
+
 template <int ROWS, class RowOf>
-__device__ __forceinline__ void load_tile_async(bf16* dst, const bf16* src, int64_t ld, int K, int k0, RowOf row_of) {
-  constexpr int chunks = ROWS * (kTk / 8);
-  for (int c = threadIdx.x; c < chunks; c += kThreads) {
-    const int r = c / (kTk / 8), kc = (c % (kTk / 8)) * 8;
+__device__ __forceinline__ TileChunks<ROWS> tile_chunks(const bf16* base, int64_t ld, RowOf row_of) {
+  TileChunks<ROWS> t;
+#pragma unroll
+  for (int j = 0; j < TileChunks<ROWS>::kPer; ++j) {
+    const int c = threadIdx.x + j * kThreads, r = c / (kTk / 8), kc = (c % (kTk / 8)) * 8;
     const int64_t sr = row_of(r);
-    const bool valid = sr >= 0 && k0 + kc < K;
-    cp_async16(dst + r * kLd + kc, valid ? src + sr * ld + k0 + kc : src, valid);
+    t.src[j] = sr >= 0 ? base + sr * ld + kc : nullptr;
+    t.dst[j] = r * kLd + kc;
+    t.col[j] = kc;
+  }
+  return t;
+}
+
+// Starts loading the K tile at k0 into a stage (cp.async); zeros for missing rows and past K.
+template <int ROWS>
+__device__ __forceinline__ void load_tile_async(bf16* stage, const TileChunks<ROWS>& t, const bf16* any, int K, int k0) {
+#pragma unroll
+  for (int j = 0; j < TileChunks<ROWS>::kPer; ++j) {
+    const bool valid = t.src[j] != nullptr && k0 + t.col[j] < K;
+    cp_async16(stage + t.dst[j], valid ? t.src[j] + k0 : any, valid);
   }
 }
 
@@ -89,28 +112,23 @@ __device__ __forceinline__ void pipelined_k_loop(int k_begin, int k_end, Load lo
   }
 }
 
-// acc[mi][ni] += A(16 * MT rows) x B(16 of this warp's 64 columns) over one kTk slice in smem.
+// acc[mi][ni] += A(16 * MT rows) x B(16 of this warp's 64 columns) over one kTk slice in smem;
+// fragments by ldmatrix (rows of kLd = 40 bf16: the 8 rows of a matrix hit distinct banks).
 template <int MT>
 __device__ __forceinline__ void mma_tile(const bf16* As, const bf16* Bs, float (&acc)[MT][2][4]) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, mi8 = lane >> 3, r8 = lane & 7;
 #pragma unroll
   for (int kk = 0; kk < kTk; kk += 16) {
-    uint32_t a[MT][4];
+    uint32_t a[MT][4], b[4];
 #pragma unroll
-    for (int mi = 0; mi < MT; ++mi) {
-      const bf16* base = As + (mi * 16 + g) * kLd + kk + t * 2;
-      a[mi][0] = ld32(base);
-      a[mi][1] = ld32(base + 8 * kLd);
-      a[mi][2] = ld32(base + 8);
-      a[mi][3] = ld32(base + 8 * kLd + 8);
-    }
+    for (int mi = 0; mi < MT; ++mi)
+      ldmatrix_x4(a[mi], As + (mi * 16 + (mi8 & 1) * 8 + r8) * kLd + kk + (mi8 >> 1) * 8);
+    // Columns warp*16 + {0..7, 8..15}, k kk + {0..7, 8..15}: b0/b1 of ni = 0 then of ni = 1.
+    ldmatrix_x4(b, Bs + (warp * 16 + (mi8 >> 1) * 8 + r8) * kLd + kk + (mi8 & 1) * 8);
 #pragma unroll
-    for (int ni = 0; ni < 2; ++ni) {
-      const bf16* bb = Bs + (warp * 16 + ni * 8 + g) * kLd + kk + t * 2;
-      const uint32_t b0 = ld32(bb), b1 = ld32(bb + 8);
+    for (int ni = 0; ni < 2; ++ni)
 #pragma unroll
-      for (int mi = 0; mi < MT; ++mi) mma_16816(acc[mi][ni], a[mi], b0, b1);
-    }
+      for (int mi = 0; mi < MT; ++mi) mma_16816(acc[mi][ni], a[mi], b[2 * ni], b[2 * ni + 1]);
   }
 }
 
@@ -132,14 +150,15 @@ __global__ void __launch_bounds__(kThreads) moe_gate_up_kernel(const bf16* x, in
   const bf16* gate = w.gate[e];
   const bf16* up = w.up[e];
   float ag[MT][2][4] = {}, au[MT][2][4] = {};
-  auto a_row = [&](int r) -> int64_t { return m0 + r < count ? order[begin + m0 + r] / k : -1; };
   auto b_row = [&](int r) -> int64_t { return n0 + r < I ? n0 + r : -1; };
+  const auto a_src = tile_chunks<kTm>(x, D, [&](int r) -> int64_t { return m0 + r < count ? order[begin + m0 + r] / k : -1; });
+  const auto g_src = tile_chunks<kTn>(gate, D, b_row), u_src = tile_chunks<kTn>(up, D, b_row);
   pipelined_k_loop(
       split * kchunk, min(D, (split + 1) * kchunk),
       [&](int st, int k0) {
-        load_tile_async<kTm>(As[st], x, D, D, k0, a_row);
-        load_tile_async<kTn>(Gs[st], gate, D, D, k0, b_row);
-        load_tile_async<kTn>(Us[st], up, D, D, k0, b_row);
+        load_tile_async(As[st], a_src, x, D, k0);
+        load_tile_async(Gs[st], g_src, gate, D, k0);
+        load_tile_async(Us[st], u_src, up, D, k0);
       },
       [&](int st) {
         mma_tile(As[st], Gs[st], ag);
@@ -208,13 +227,13 @@ __global__ void __launch_bounds__(kThreads) moe_down_kernel(const bf16* act, int
   __shared__ __align__(16) bf16 Bs[kStages][kTn * kLd];
   const bf16* down = w.down[e];
   float acc[MT][2][4] = {};
-  auto a_row = [&](int r) -> int64_t { return m0 + r < count ? begin + m0 + r : -1; };
-  auto b_row = [&](int r) -> int64_t { return n0 + r < D ? n0 + r : -1; };
+  const auto a_src = tile_chunks<kTm>(act, I, [&](int r) -> int64_t { return m0 + r < count ? begin + m0 + r : -1; });
+  const auto b_src = tile_chunks<kTn>(down, I, [&](int r) -> int64_t { return n0 + r < D ? n0 + r : -1; });
   pipelined_k_loop(
       split * kchunk, min(I, (split + 1) * kchunk),
       [&](int st, int k0) {
-        load_tile_async<kTm>(As[st], act, I, I, k0, a_row);
-        load_tile_async<kTn>(Bs[st], down, I, I, k0, b_row);
+        load_tile_async(As[st], a_src, act, I, k0);
+        load_tile_async(Bs[st], b_src, down, I, k0);
       },
       [&](int st) { mma_tile(As[st], Bs[st], acc); });
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
