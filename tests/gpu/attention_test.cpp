@@ -96,6 +96,9 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{"sam_grid80", 1, 6400, 6400, 4, 64, false, 80},
                       AttnCase{"sam_grid6", 2, 36, 36, 4, 64, false, 6},
                       AttnCase{"sam_grid20_generic", 1, 400, 400, 4, 64, false, 20},
+                      // The conformance model's SAM: 2 heads of 32.
+                      AttnCase{"sam_d32_global", 1, 4096, 4096, 2, 32, false, 64},
+                      AttnCase{"sam_d32_window", 4, 196, 196, 2, 32, false, 14},
                       AttnCase{"clip", 2, 257, 257, 16, 64, false, 0},
                       AttnCase{"prefill", 1, 300, 300, 10, 128, true, 0},
                       AttnCase{"chunked_prefill", 1, 70, 300, 10, 128, true, 0},
