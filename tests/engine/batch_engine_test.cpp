@@ -2,15 +2,13 @@
 // the same tokens and finish reasons for every request, whatever the batch composition,
 // with several KV blocks per sequence, with requests waiting for a row, and with sequences
 // preempted for lack of blocks and resumed. Also the device sampler against text/ngram_ban.
-#include <filesystem>
 #include <random>
 
 #include <gtest/gtest.h>
 
 #include "engine/batch_engine.h"
-#include "models/deepseek_ocr/random_checkpoint.h"
-#include "models/deepseek_ocr/tensor_specs.h"
 #include "support/admission_checks.h"
+#include "support/tiny_checkpoint.h"
 #include "text/ngram_ban.h"
 
 using namespace folio;
@@ -20,15 +18,12 @@ namespace {
 class BatchEngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (std::filesystem::temp_directory_path() / ("folio_batch_" + std::to_string(::getpid()))).string();
-    DeepseekOcrConfig cfg = deepseek_ocr_preset("tiny");
-    cfg.lm.eos = 129279;  // an id the random model never prefers: runs reach their limits
-    write_random_checkpoint(cfg, dir_, 11);
+    ck_ = std::make_unique<folio::testing::TinyCheckpoint>("batch", 11, folio::testing::kUnreachedEos);
   }
-  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+  static void TearDownTestSuite() { ck_.reset(); }
   void SetUp() override {
     be_ = make_backend("cpu");
-    model_ = DeepseekOcrModel::load(dir_, *be_);
+    model_ = DeepseekOcrModel::load(ck_->dir(), *be_);
   }
 
   // Prompt i: BOS, a few text ids, and for odd i an image block of 6 placeholders.
@@ -93,11 +88,11 @@ class BatchEngineTest : public ::testing::Test {
     return out;
   }
 
-  static std::string dir_;
+  static std::unique_ptr<folio::testing::TinyCheckpoint> ck_;
   std::unique_ptr<Backend> be_;
   std::unique_ptr<DeepseekOcrModel> model_;
 };
-std::string BatchEngineTest::dir_;
+std::unique_ptr<folio::testing::TinyCheckpoint> BatchEngineTest::ck_;
 
 }  // namespace
 

@@ -1,12 +1,10 @@
 // The decode loop on a small random model: token limit, cancellation, the n-gram ban.
-#include <filesystem>
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "engine/generate.h"
-#include "models/deepseek_ocr/random_checkpoint.h"
-#include "models/deepseek_ocr/tensor_specs.h"
+#include "support/tiny_checkpoint.h"
 
 using namespace folio;
 
@@ -15,20 +13,18 @@ namespace {
 class Generate : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (std::filesystem::temp_directory_path() / ("folio_gen_" + std::to_string(::getpid()))).string();
-    DeepseekOcrConfig cfg = deepseek_ocr_preset("tiny");
-    cfg.lm.eos = 129279;  // an id the random model never prefers, so runs reach their limit
-    write_random_checkpoint(cfg, dir_, 5);
+    ck_ = std::make_unique<folio::testing::TinyCheckpoint>("gen", 5, folio::testing::kUnreachedEos);
   }
+  static void TearDownTestSuite() { ck_.reset(); }
   void SetUp() override {
     be_ = make_backend("cpu");
-    model_ = DeepseekOcrModel::load(dir_, *be_);
+    model_ = DeepseekOcrModel::load(ck_->dir(), *be_);
   }
-  static std::string dir_;
+  static std::unique_ptr<folio::testing::TinyCheckpoint> ck_;
   std::unique_ptr<Backend> be_;
   std::unique_ptr<DeepseekOcrModel> model_;
 };
-std::string Generate::dir_;
+std::unique_ptr<folio::testing::TinyCheckpoint> Generate::ck_;
 
 }  // namespace
 

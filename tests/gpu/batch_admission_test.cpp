@@ -1,13 +1,11 @@
 // Batched admission on the CUDA backend (bf16): the encoder's batched pass, the batched paged
 // prefill (both MoE routing paths) and the engine's grouped admission against one page at a
 // time, on the tiny random model. Skipped without a device.
-#include <filesystem>
 
 #include "engine/batch_engine.h"
 #include "gpu/gpu_test_util.h"
-#include "models/deepseek_ocr/random_checkpoint.h"
-#include "models/deepseek_ocr/tensor_specs.h"
 #include "support/admission_checks.h"
+#include "support/tiny_checkpoint.h"
 
 using namespace folio;
 using namespace folio::testing;
@@ -23,20 +21,17 @@ constexpr double kKvTol = 8e-2;
 
 class GpuBatchedAdmission : public gpu_test::GpuTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = (std::filesystem::temp_directory_path() / ("folio_gpu_admission_" + std::to_string(::getpid()))).string();
-    write_random_checkpoint(deepseek_ocr_preset("tiny"), dir_, 5);
-  }
-  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+  static void SetUpTestSuite() { ck_ = std::make_unique<TinyCheckpoint>("gpu_admission", 5); }
+  static void TearDownTestSuite() { ck_.reset(); }
   void SetUp() override {
     gpu_test::GpuTest::SetUp();
     if (IsSkipped()) return;
-    model_ = DeepseekOcrModel::load(dir_, *be);
+    model_ = DeepseekOcrModel::load(ck_->dir(), *be);
   }
-  static std::string dir_;
+  static std::unique_ptr<TinyCheckpoint> ck_;
   std::unique_ptr<DeepseekOcrModel> model_;
 };
-std::string GpuBatchedAdmission::dir_;
+std::unique_ptr<TinyCheckpoint> GpuBatchedAdmission::ck_;
 
 }  // namespace
 

@@ -1,13 +1,11 @@
 // The batched-decoding ops (paged attention, KV slot writes, device routing and experts,
 // the device sampler, position advance) on the GPU against the CPU backend's plain loops,
 // and the batching engine on the GPU: graphs replay exactly what op-by-op steps compute.
-#include <filesystem>
 #include <numeric>
 
 #include "engine/batch_engine.h"
 #include "gpu_test_util.h"
-#include "models/deepseek_ocr/random_checkpoint.h"
-#include "models/deepseek_ocr/tensor_specs.h"
+#include "support/tiny_checkpoint.h"
 
 namespace folio::gpu_test {
 namespace {
@@ -153,11 +151,8 @@ TEST_F(PagedOps, GreedyNextMatchesTheCpuSampler) {
 }
 
 TEST_F(PagedOps, EngineGraphsReplayWhatOpByOpStepsCompute) {
-  const std::string dir = (std::filesystem::temp_directory_path() / "folio_gpu_batch").string();
-  DeepseekOcrConfig cfg = deepseek_ocr_preset("tiny");
-  cfg.lm.eos = 129279;
-  write_random_checkpoint(cfg, dir, 3);
-  auto model = DeepseekOcrModel::load(dir, *be);
+  const folio::testing::TinyCheckpoint ck("gpu_batch", 3, folio::testing::kUnreachedEos);
+  auto model = DeepseekOcrModel::load(ck.dir(), *be);
   auto run = [&](bool graphs, int64_t blocks, BatchEngineStats& st) {
     BatchEngineOptions eo;
     eo.max_batch = 8;
@@ -191,7 +186,6 @@ TEST_F(PagedOps, EngineGraphsReplayWhatOpByOpStepsCompute) {
     EXPECT_EQ(eager[i].size(), size_t(20 + 2 * i));
     EXPECT_EQ(tight[i].size(), eager[i].size());
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -2,14 +2,12 @@
 // one geometry encoded in one pass give each page's image block as a pass of its own does, and
 // prompts of mixed lengths (with and without an image) prefilled together give the logits and
 // the stored keys/values of one forward pass per prompt.
-#include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "models/deepseek_ocr/random_checkpoint.h"
-#include "models/deepseek_ocr/tensor_specs.h"
 #include "support/admission_checks.h"
+#include "support/tiny_checkpoint.h"
 
 using namespace folio;
 using namespace folio::testing;
@@ -18,20 +16,17 @@ namespace {
 
 class BatchedAdmission : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = (std::filesystem::temp_directory_path() / ("folio_admission_" + std::to_string(::getpid()))).string();
-    write_random_checkpoint(deepseek_ocr_preset("tiny"), dir_, 5);
-  }
-  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+  static void SetUpTestSuite() { ck_ = std::make_unique<TinyCheckpoint>("admission", 5); }
+  static void TearDownTestSuite() { ck_.reset(); }
   void SetUp() override {
     be_ = make_backend("cpu");
-    model_ = DeepseekOcrModel::load(dir_, *be_);
+    model_ = DeepseekOcrModel::load(ck_->dir(), *be_);
   }
-  static std::string dir_;
+  static std::unique_ptr<TinyCheckpoint> ck_;
   std::unique_ptr<Backend> be_;
   std::unique_ptr<DeepseekOcrModel> model_;
 };
-std::string BatchedAdmission::dir_;
+std::unique_ptr<TinyCheckpoint> BatchedAdmission::ck_;
 
 }  // namespace
 
