@@ -92,43 +92,54 @@ DeviceScratch CudaContext::upload(const void* host, size_t bytes, const char* op
   return d;
 }
 
-void CudaContext::upload_into(void* dev, const void* host, size_t bytes, const char* op) {
-  // Into pinned memory piece by piece, each copied over the worker pool when large (an encoder
-  // view is megabytes of pixels, several ms of one core's memcpy in every page's time to first
-  // token); a piece's copy to the device overlaps the filling of the next.
-  constexpr size_t kChunk = size_t(1) << 20;
-  for (size_t done = 0; done < bytes;) {
-    const size_t n = std::min(bytes - done, staging_->max_piece());
-    char* dst = static_cast<char*>(staging_->reserve(n, op));
-    const char* src = static_cast<const char*>(host) + done;
-    if (n >= 4 * kChunk) {
-      parallel_for(int64_t((n + kChunk - 1) / kChunk), 1, [&](int64_t lo, int64_t hi) {
-        const size_t b = size_t(lo) * kChunk, e = std::min(n, size_t(hi) * kChunk);
-        std::memcpy(dst + b, src + b, e - b);
-      });
-    } else {
-      std::memcpy(dst, src, n);
-    }
-    check(cudaMemcpyAsync(static_cast<char*>(dev) + done, dst, n, cudaMemcpyHostToDevice, stream_), op, "upload");
-    staging_->release_after(stream_, op);
-    done += n;
+namespace {
+
+// `count` elements of `elem` bytes to dev through the staging ring, piece by piece:
+// fill(dst, first, n) writes elements [first, first + n) into pinned dst. A piece's copy to the
+// device overlaps the filling of the next.
+template <class Fill>
+void stage_to_device(PinnedRing& ring, cudaStream_t stream, void* dev, size_t count, size_t elem, const char* op,
+                     Fill fill) {
+  const size_t per_piece = ring.max_piece() / elem;
+  for (size_t first = 0; first < count;) {
+    const size_t n = std::min(count - first, per_piece);
+    void* dst = ring.reserve(n * elem, op);
+    fill(dst, first, n);
+    check(cudaMemcpyAsync(static_cast<char*>(dev) + first * elem, dst, n * elem, cudaMemcpyHostToDevice, stream), op,
+          "upload");
+    ring.release_after(stream, op);
+    first += n;
   }
 }
 
+}  // namespace
+
+void CudaContext::upload_into(void* dev, const void* host, size_t bytes, const char* op) {
+  // Large pieces are copied over the worker pool: an encoder view is megabytes of pixels,
+  // several ms of one core's memcpy in every page's time to first token.
+  stage_to_device(*staging_, stream_, dev, bytes, 1, op, [&](void* dst, size_t first, size_t n) {
+    constexpr size_t kChunk = size_t(1) << 20;
+    char* d = static_cast<char*>(dst);
+    const char* src = static_cast<const char*>(host) + first;
+    if (n < 4 * kChunk) {
+      std::memcpy(d, src, n);
+      return;
+    }
+    parallel_for(int64_t((n + kChunk - 1) / kChunk), 1, [&](int64_t lo, int64_t hi) {
+      const size_t b = size_t(lo) * kChunk, e = std::min(n, size_t(hi) * kChunk);
+      std::memcpy(d + b, src + b, e - b);
+    });
+  });
+}
+
 void CudaContext::upload_into_bf16(void* dev, const float* host, size_t n, const char* op) {
-  const size_t piece = staging_->max_piece() / sizeof(uint16_t);
-  for (size_t done = 0; done < n;) {
-    const size_t m = std::min(n - done, piece);
-    uint16_t* b = static_cast<uint16_t*>(staging_->reserve(m * sizeof(uint16_t), op));
-    const float* f = host + done;
+  stage_to_device(*staging_, stream_, dev, n, sizeof(uint16_t), op, [&](void* dst, size_t first, size_t m) {
+    uint16_t* b = static_cast<uint16_t*>(dst);
+    const float* f = host + first;
     parallel_for(static_cast<int64_t>(m), 1 << 16, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) b[i] = f32_to_bf16(f[i]);
     });
-    check(cudaMemcpyAsync(static_cast<uint16_t*>(dev) + done, b, m * sizeof(uint16_t), cudaMemcpyHostToDevice, stream_),
-          op, "upload");
-    staging_->release_after(stream_, op);
-    done += m;
-  }
+  });
 }
 
 void CudaContext::download(void* host, const void* dev, size_t bytes, const char* op) {
