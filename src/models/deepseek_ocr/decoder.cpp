@@ -74,7 +74,8 @@ void Decoder::attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache&
   be_.add(h, o, h);
 }
 
-void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device) {
+void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device, int layer,
+                        const RouteHook* route) {
   Tensor xn = be_.empty(h.shape(), be_.act_dtype());
   if (!lw.moe) {
     be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xn);
@@ -93,8 +94,9 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_o
   }
   // Prefill: the counts per expert come to the host, so the grouped products are sized exactly.
   const Tensor host_ids = be_.to_host(ids), host_w = be_.to_host(weights);
-  const std::vector<int32_t> id_vec(host_ids.data<int32_t>(), host_ids.data<int32_t>() + host_ids.numel());
-  const std::vector<float> w_vec(host_w.data<float>(), host_w.data<float>() + host_w.numel());
+  std::vector<int32_t> id_vec(host_ids.data<int32_t>(), host_ids.data<int32_t>() + host_ids.numel());
+  std::vector<float> w_vec(host_w.data<float>(), host_w.data<float>() + host_w.numel());
+  if (route && *route) (*route)(layer, xn, lw.router, id_vec, w_vec);
   Tensor routed = be_.empty(h.shape(), be_.act_dtype());
   be_.moe_experts(xn, id_vec, w_vec, cfg_.top_k, lw.experts, routed);
   be_.add(h, routed, h);
@@ -105,7 +107,7 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_o
 }
 
 std::vector<float> Decoder::forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,
-                                    int image_token, const Trace& t) {
+                                    int image_token, const Trace& t, const RouteHook& route) {
   const int64_t T = static_cast<int64_t>(ids.size()), start = cache.length;
   if (T == 0) throw internal_error("decoder: no tokens");
   if (start + T > cache.capacity)
@@ -115,7 +117,7 @@ std::vector<float> Decoder::forward(KvCache& cache, const std::vector<int32_t>& 
   for (int l = 0; l < cfg_.layers; ++l) {
     const DecoderLayerWeights& lw = w_.layers[l];
     attention_block(h, lw, cache, l, start);
-    ffn_block(h, lw);
+    ffn_block(h, lw, false, l, &route);
     if (l == 0) trace(t, "lm_layer0", h);
   }
   cache.length = start + T;

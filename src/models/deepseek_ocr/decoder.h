@@ -46,8 +46,9 @@ class Decoder {
   // Runs `ids` at positions cache.length.. and appends them to the cache. Image rows
   // (image_embeds [N, hidden]) replace the embeddings where ids == image_token, in order.
   // Returns fp32 logits of the last position, on the host.
+  // `route`, when set, sees (and may change) every MoE layer's choice (stage.h).
   std::vector<float> forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,
-                             int image_token, const Trace& t);
+                             int image_token, const Trace& t, const RouteHook& route = {});
 
   // Paged decoding (decoder_paged.cpp).
   PagedKvCache new_paged_cache(int64_t blocks, int block_size);
@@ -85,7 +86,9 @@ class Decoder {
                              const DecodeBatch& b);
   // routing_on_device: router ids/weights stay on the device (decode steps); otherwise they
   // come to the host and the experts run as grouped products over host-known counts (prefill).
-  void ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device = false);
+  // `route` (host routing only) is called with `layer` before the experts run.
+  void ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device = false, int layer = -1,
+                 const RouteHook* route = nullptr);
   // A decode step's FFN: the MoE through ffn_block's device routing, the dense layer through
   // the fused norm + products.
   void paged_ffn_block(Tensor& h, const DecoderLayerWeights& lw);

@@ -34,8 +34,8 @@ class DeepseekOcrModel {
   // The language model itself, for the batched engine's paged calls.
   Decoder& decoder() { return *decoder_; }
   std::vector<float> forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,
-                             const Trace& t = {}) {
-    return decoder_->forward(cache, ids, image_embeds, cfg_.image_token, t);
+                             const Trace& t = {}, const RouteHook& route = {}) {
+    return decoder_->forward(cache, ids, image_embeds, cfg_.image_token, t, route);
   }
 
  private:

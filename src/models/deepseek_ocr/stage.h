@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "backend/backend.h"
 #include "models/deepseek_ocr/weights.h"
@@ -16,6 +17,14 @@ using Trace = std::function<void(const std::string& name, const Tensor& value)>;
 inline void trace(const Trace& t, const std::string& name, const Tensor& v) {
   if (t) t(name, v);
 }
+
+// Called by each MoE layer of a prefill after its router chose: the layer index, the
+// normalised rows the router read (xn, backend tensor), the router weight [E, hidden], and
+// the chosen experts' ids and weights [T, k] on the host, which the hook may change before the
+// experts run. Conformance reads the fp32 reference's probabilities through it, and hands a
+// bf16 device the reference's choice at near-tied rows (cli/routing_check.h).
+using RouteHook = std::function<void(int layer, const Tensor& xn, const Tensor& router, std::vector<int32_t>& ids,
+                                     std::vector<float>& weights)>;
 
 inline Tensor linear_new(Backend& be, const Tensor& x, const LinearWeights& l) { return linear_new(be, x, l.w, l.bias()); }
 
