@@ -6,7 +6,8 @@
 # (folio bench --concurrency C) next to the PyTorch eager baseline (scripts/gpu/baseline_torch.py).
 # STEPS picks a subset of: build tests ops conformance model compare single ab vs_old profile encoder_batch
 # profile_encoder attn_ab curve
-# gundam memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance reads the shared data, copied beforehand into the ignored .gl/
+# gundam memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance
+# (folio on CUDA, then the same data through PyTorch in fp32 and bf16) reads the shared data, copied beforehand into the ignored .gl/
 # (GOLDEN=dir to override; the device tool carries it with carry [".gl"]). CURVE_C="C ..." sets the
 # Base curve's concurrencies.
 # Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
@@ -53,6 +54,10 @@ if has conformance; then
   step golden_views 120 python3 tools/golden_views_to_safetensors.py "${GOLDEN:-.gl/deepseek-ocr-v1-tiny}" "$golden"
   step conformance_cuda 180 "$folio" conformance --device cuda --golden "$golden"
   grep -E "FAIL|checks" "$out/conformance_cuda.log" | tail -25
+  # The same data through PyTorch in bf16 (and fp32, which must reproduce it): what a plain
+  # bf16 run of the reference scores against the README's 3e-2.
+  step bf16_reference 300 python3 scripts/gpu/bf16_reference_error.py "${GOLDEN:-.gl/deepseek-ocr-v1-tiny}"
+  sed -n '/^stage /,$p' "$out/bf16_reference.log"
 fi
 if has model; then
   [ -f "$model/config.json" ] || step model_random 240 "$folio" model random --out "$model"

@@ -217,9 +217,10 @@ inline Tensor linear_new(Backend& be, const Tensor& x, const Tensor& w, const Te
   return y;
 }
 
-// down(silu(gate(x)) * up(x)) through the backend's ops: the SwiGLU MLP of dense layers and
-// shared experts. x [T, D] -> [T, D] in act dtype.
-Tensor swiglu(Backend& be, const Tensor& x, const ExpertWeights& w);
+// h += down(silu(gate(x)) * up(x)) through the backend's ops: the SwiGLU MLP of dense layers and
+// shared experts. x [T, D] in act dtype; the down product adds into the residual h with
+// linear_add (on CUDA inside the product, in fp32: no bf16 rounding of the MLP's output).
+void swiglu_add(Backend& be, const Tensor& x, const ExpertWeights& w, Tensor& h);
 
 // "cpu" or "cuda" (when built with FOLIO_CUDA and a device is present). Throws kUnavailable.
 std::unique_ptr<Backend> make_backend(const std::string& device);

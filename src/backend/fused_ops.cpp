@@ -4,11 +4,11 @@
 #include "core/error.h"
 
 namespace folio {
-Tensor swiglu(Backend& be, const Tensor& x, const ExpertWeights& w) {
+void swiglu_add(Backend& be, const Tensor& x, const ExpertWeights& w, Tensor& h) {
   Tensor g = linear_new(be, x, w.gate);
   Tensor u = linear_new(be, x, w.up);
   be.silu_mul(g, u, g);
-  return linear_new(be, g, w.down);
+  be.linear_add(g, w.down, h);
 }
 
 void Backend::rms_norm_linear(const Tensor& x, const Tensor& norm_w, float eps, const std::vector<const Tensor*>& w,
@@ -49,11 +49,7 @@ void Backend::moe_add(const Tensor& xn, const Tensor& ids, const Tensor& weights
   Tensor routed = empty(xn.shape(), act_dtype());
   moe_experts_dev(xn, ids, weights, k, experts, routed);
   add(h, routed, h);
-  if (!shared.gate.defined()) return;
-  Tensor g = linear_new(*this, xn, shared.gate);
-  Tensor u = linear_new(*this, xn, shared.up);
-  silu_mul(g, u, g);
-  linear_add(g, shared.down, h);
+  if (shared.gate.defined()) swiglu_add(*this, xn, shared, h);
 }
 
 }  // namespace folio

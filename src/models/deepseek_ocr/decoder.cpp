@@ -70,8 +70,7 @@ void Decoder::attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache&
   Tensor a = be_.empty({1, T, width}, be_.act_dtype());
   be_.attention(q.reshape({1, T, width}), cache.k[layer].rows(0, keys).reshape({1, keys, width}),
                 cache.v[layer].rows(0, keys).reshape({1, keys, width}), a, spec);
-  Tensor o = linear_new(be_, a.reshape({T, width}), lw.o, nullptr);
-  be_.add(h, o, h);
+  be_.linear_add(a.reshape({T, width}), lw.o, h);  // into the residual in fp32 (no bf16 temporary)
 }
 
 void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device, int layer,
@@ -79,8 +78,7 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_o
   Tensor xn = be_.empty(h.shape(), be_.act_dtype());
   if (!lw.moe) {
     be_.rms_norm(h, lw.post_norm.w, cfg_.rms_eps, xn);
-    Tensor y = swiglu(be_, xn, ExpertWeights{lw.gate, lw.up, lw.down});
-    be_.add(h, y, h);
+    swiglu_add(be_, xn, ExpertWeights{lw.gate, lw.up, lw.down}, h);
     return;
   }
   // Router in fp32 (§3.7): logits, softmax over all experts, top-k, weights as they are.
@@ -100,10 +98,7 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_o
   Tensor routed = be_.empty(h.shape(), be_.act_dtype());
   be_.moe_experts(xn, id_vec, w_vec, cfg_.top_k, lw.experts, routed);
   be_.add(h, routed, h);
-  if (lw.shared.gate.defined()) {
-    Tensor s = swiglu(be_, xn, lw.shared);
-    be_.add(h, s, h);
-  }
+  if (lw.shared.gate.defined()) swiglu_add(be_, xn, lw.shared, h);
 }
 
 std::vector<float> Decoder::forward(KvCache& cache, const std::vector<int32_t>& ids, const Tensor* image_embeds,

@@ -39,8 +39,7 @@ void Decoder::prefill_attention_block(Tensor& h, const DecoderLayerWeights& lw, 
       off += T;
     }
   }
-  Tensor o = linear_new(be_, a, lw.o, nullptr);
-  be_.add(h, o, h);
+  be_.linear_add(a, lw.o, h);  // into the residual in fp32 (no bf16 temporary)
 }
 
 std::vector<float> Decoder::prefill_paged_batch(PagedKvCache& cache, const Tensor& slots,
