@@ -10,14 +10,18 @@
 namespace folio {
 namespace {
 
-// Router = identity over 4 experts, so each row of xn is its own logits.
-struct Layer {
+// Router = identity over 4 experts, so each row of xn is its own logits. The reference pass of
+// MoE layer 1 records the choices below as an fp32 reference made them; each test then runs a
+// device pass with its own ids/weights.
+class RoutingCheckTest : public ::testing::Test {
+ protected:
   std::unique_ptr<Backend> be = make_backend("cpu");
   Tensor xn = Tensor::empty({3, 4}, DType::kF32), router = Tensor::empty({4, 4}, DType::kF32);
   std::vector<int32_t> ids{0, 1, 0, 1, 2, 3};  // top-2 of each row below
   std::vector<float> weights;
+  RoutingCheck check;
 
-  Layer() {
+  void SetUp() override {
     const float logits[3][4] = {{3, 2, 0, 0}, {3, 1.0f, 0.999f, 0}, {0, 0, 3, 2}};
     for (int r = 0; r < 3; ++r) {
       double z = 0;
@@ -26,51 +30,41 @@ struct Layer {
       for (int j = 0; j < 2; ++j) weights.push_back(float(std::exp(double(logits[r][ids[r * 2 + j]])) / z));
     }
     for (int e = 0; e < 16; ++e) router.data<float>()[e] = e % 5 == 0 ? 1.f : 0.f;
+    std::vector<int32_t> ref_ids = ids;
+    std::vector<float> ref_w = weights;
+    check.recorder(*be)(1, xn, router, ref_ids, ref_w);
   }
+  void device(std::vector<int32_t>& dev_ids, std::vector<float>& dev_w) { check.forcer()(1, xn, router, dev_ids, dev_w); }
 };
 
-TEST(RoutingCheck, NearTiedRowFollowsTheReference) {
-  Layer l;
-  RoutingCheck check;
-  std::vector<int32_t> ref_ids = l.ids;
-  std::vector<float> ref_w = l.weights;
-  check.recorder(*l.be)(1, l.xn, l.router, ref_ids, ref_w);
-
-  // The device: weights off by 0.01 where it agrees, expert 2 instead of 1 in the near-tied row.
-  std::vector<int32_t> ids = l.ids;
-  std::vector<float> w = l.weights;
-  for (float& v : w) v += 0.01f;
-  ids[3] = 2;
-  check.forcer()(1, l.xn, l.router, ids, w);
+TEST_F(RoutingCheckTest, NearTiedRowFollowsTheReference) {
+  // Weights off by 0.01 where the device agrees, expert 2 instead of 1 in the near-tied row 1.
+  std::vector<int32_t> dev_ids = ids;
+  std::vector<float> dev_w = weights;
+  for (float& v : dev_w) v += 0.01f;
+  dev_ids[3] = 2;
+  device(dev_ids, dev_w);
   EXPECT_TRUE(check.pass()) << check.summary();
   EXPECT_EQ(check.near_ties(), 1);
-  EXPECT_EQ(ids, l.ids);                 // the tied row now has the reference's experts
-  EXPECT_FLOAT_EQ(w[3], l.weights[3]);   // and its weights
-  EXPECT_FLOAT_EQ(w[0], l.weights[0] + 0.01f);  // agreeing rows are left alone
+  EXPECT_EQ(dev_ids, ids);                       // the tied row now has the reference's experts
+  EXPECT_FLOAT_EQ(dev_w[3], weights[3]);         // and its weights
+  EXPECT_FLOAT_EQ(dev_w[0], weights[0] + 0.01f); // agreeing rows are left alone
   EXPECT_NE(check.summary().find("1 of 3 rows near-tied"), std::string::npos) << check.summary();
 }
 
-TEST(RoutingCheck, ClearChoiceMadeDifferentlyFails) {
-  Layer l;
-  RoutingCheck check;
-  std::vector<int32_t> ref_ids = l.ids;
-  std::vector<float> ref_w = l.weights;
-  check.recorder(*l.be)(2, l.xn, l.router, ref_ids, ref_w);
-
-  std::vector<int32_t> ids = l.ids;
-  std::vector<float> w = l.weights;
-  ids[4] = 0;  // row 2: expert 0 (probability ~0.04) over expert 2 (~0.7): no tie
-  check.forcer()(2, l.xn, l.router, ids, w);
+TEST_F(RoutingCheckTest, ClearChoiceMadeDifferentlyFails) {
+  std::vector<int32_t> dev_ids = ids;
+  std::vector<float> dev_w = weights;
+  dev_ids[4] = 0;  // row 2: expert 0 (probability ~0.04) over expert 2 (~0.7): no tie
+  device(dev_ids, dev_w);
   EXPECT_FALSE(check.pass());
   EXPECT_EQ(check.near_ties(), 0);
-  EXPECT_EQ(ids[4], 0);  // left as the device chose
+  EXPECT_EQ(dev_ids[4], 0);  // left as the device chose
   EXPECT_NE(check.summary().find("beyond it"), std::string::npos) << check.summary();
 }
 
-TEST(RoutingCheck, LayerWithoutReferenceIsAnError) {
-  Layer l;
-  RoutingCheck check;
-  EXPECT_THROW(check.forcer()(1, l.xn, l.router, l.ids, l.weights), std::exception);
+TEST_F(RoutingCheckTest, LayerWithoutReferenceIsAnError) {
+  EXPECT_THROW(check.forcer()(2, xn, router, ids, weights), std::exception);
   EXPECT_FALSE(check.pass());  // nothing compared is not a pass
 }
 
