@@ -2,7 +2,9 @@
 // shared/golden/deepseek-ocr-v1-tiny (index.json, rules.json, model/, images/, cases/):
 // preprocessing (views, tile grid, placeholder counts), every encoder and decoder stage,
 // prefill logits, greedy decoding with and without the n-gram ban, and the rule tables.
-// Any width, depth, page size or mode the folder holds is taken from its files.
+// Any width, depth, page size or mode the folder holds is taken from its files. On a bf16
+// device the prefill stages are also run with near-tied expert choices following an fp32 CPU
+// reference, under the rule of routing_check.h, and a `routing` check per case reports them.
 #pragma once
 #include <string>
 #include <vector>
