@@ -160,8 +160,7 @@ class Runner {
       }
     }
     std::map<std::string, std::vector<float>> got;
-    Trace trace = [&](const std::string& stage, const Tensor& v) { got[stage] = backend_->download_f32(v).to_vector_f32(); };
-    Tensor embeds = model_->encode(px, trace);
+    Tensor embeds = model_->encode(px, collect_into(got));
     for (const std::string view : {"global", "tiles"}) {
       if (!golden->has("sam_" + view)) continue;
       const Shape s = golden->tensors().at("sam_" + view).shape;  // [B, C, g, g]
@@ -236,9 +235,8 @@ class Runner {
                      const Tensor& embeds, Want&& want) {
     using Stages = std::map<std::string, std::vector<float>>;
     auto run = [&](const RouteHook& hook, Stages& got) {
-      Trace trace = [&](const std::string& stage, const Tensor& v) { got[stage] = backend_->download_f32(v).to_vector_f32(); };
       KvCache cache = model_->new_cache(static_cast<int64_t>(ids.size()));
-      got["prefill_logits"] = model_->forward(cache, ids, &embeds, trace, hook);
+      got["prefill_logits"] = model_->forward(cache, ids, &embeds, collect_into(got), hook);
     };
     const size_t width = static_cast<size_t>(model_->config().lm.hidden);
     auto rows_note = [&](const std::vector<float>& got, const std::vector<float>& w) {
@@ -276,6 +274,11 @@ class Runner {
       }
       add(name, stage, stage_error(forced[stage], want(stage)), detail);
     }
+  }
+
+  // A trace that keeps every stage it sees, on the host in fp32, under its name.
+  Trace collect_into(std::map<std::string, std::vector<float>>& got) {
+    return [this, &got](const std::string& stage, const Tensor& v) { got[stage] = backend_->download_f32(v).to_vector_f32(); };
   }
 
   // fp32 compute must reproduce every greedy token; bf16 devices follow the README's margin rule.
