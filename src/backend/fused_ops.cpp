@@ -46,7 +46,7 @@ void Backend::rms_norm_route(const Tensor& h, const Tensor& norm_w, float eps, c
 
 void Backend::moe_add(const Tensor& xn, const Tensor& ids, const Tensor& weights, int k,
                       const std::vector<ExpertWeights>& experts, const ExpertWeights& shared, Tensor& h) {
-  Tensor routed = empty(xn.shape(), act_dtype());
+  Tensor routed = empty(xn.shape(), residual_dtype());  // fp32 on CUDA: no bf16 rounding before the add
   moe_experts_dev(xn, ids, weights, k, experts, routed);
   add(h, routed, h);
   if (shared.gate.defined()) swiglu_add(*this, xn, shared, h);

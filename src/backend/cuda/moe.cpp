@@ -1,8 +1,11 @@
 // moe_experts: tokens are grouped by expert on the host (ids are host data), their rows gathered
 // into expert order, then each of gate, up and down runs as ONE grouped GEMM over all active
 // experts (cublasGemmGroupedBatchedEx, one group per expert with its own row count), and the
-// k expert outputs (bf16) of each token are summed with their router weights in fp32.
-// If cuBLAS refuses the grouped call (or the weights are not bf16), the same work runs as one
+// k expert outputs of each token are summed with their router weights in fp32. The down
+// products come out in fp32 and y may be fp32 (the decoder's residual dtype), so a routed
+// expert's output is never rounded to bf16 on its way into the residual stream: that rounding
+// was the decoder's largest remaining departure from the fp32 reference.
+// If cuBLAS refuses a grouped call (or the weights are not bf16), the same work runs as one
 // cuBLASLt GEMM per active expert; moe_gemm_path() says which path the last call took.
 #include <atomic>
 #include <string>
@@ -15,7 +18,7 @@ namespace folio::cuda {
 namespace {
 
 const char* kOp = "moe_experts";
-std::atomic<bool> g_grouped_ok{true};
+std::atomic<bool> g_grouped_ok{true}, g_grouped_f32_ok{true};
 std::atomic<const char*> g_path{"none yet"};
 
 struct Group {
@@ -58,8 +61,9 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
   require_device(y, kOp, "y");
   const std::string shapes = describe("x", x) + ", " + describe("y", y) + ", k " + std::to_string(k) + ", " +
                              std::to_string(experts.size()) + " experts";
-  require(x.ndim() == 2 && y.shape() == x.shape() && x.dtype() == DType::kBF16 && y.dtype() == DType::kBF16, kOp,
-          "x and y must be bf16 [T, D]: " + shapes);
+  require(x.ndim() == 2 && y.shape() == x.shape() && x.dtype() == DType::kBF16 &&
+              (y.dtype() == DType::kBF16 || y.dtype() == DType::kF32), kOp,
+          "x must be bf16 [T, D] and y bf16 or f32 [T, D]: " + shapes);
   const int64_t T = x.dim(0), D = x.dim(1);
   require(k > 0 && int64_t(ids.size()) == T * k && ids.size() == weights.size(), kOp,
           "ids/weights must have T*k entries: " + shapes);
@@ -114,8 +118,7 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
   Tensor gate = ctx.alloc_tensor({S, I}, DType::kBF16, kOp);
   Tensor up = ctx.alloc_tensor({S, I}, DType::kBF16, kOp);
   Tensor act = ctx.alloc_tensor({S, I}, DType::kBF16, kOp);
-  // Expert outputs in bf16 (as the bf16 reference model keeps them); summed over k in fp32.
-  Tensor ys = ctx.alloc_tensor({S, D}, DType::kBF16, kOp);
+  Tensor ys = ctx.alloc_tensor({S, D}, DType::kF32, kOp);
   launch_gather_tokens(ctx.stream(), x.raw(), d_tok.as<int32_t>(), xs.raw(), S, D);
   check_launch(kOp, "gathering tokens: " + shapes);
 
@@ -131,9 +134,15 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
            grouped_gemm(ctx, groups, wu, I, D, xs.raw(), up.raw(), CUDA_R_16BF);
     if (done) {
       silu_mul_split(ctx, gate, up, act);
-      done = grouped_gemm(ctx, groups, wd, D, I, act.raw(), ys.raw(), CUDA_R_16BF);
-      if (!done) fail(kOp, "grouped GEMM for down failed after gate/up succeeded: " + shapes);
-      g_path = "cublasGemmGroupedBatchedEx";
+      const bool down_grouped = g_grouped_f32_ok.load() && grouped_gemm(ctx, groups, wd, D, I, act.raw(), ys.raw(), CUDA_R_32F);
+      if (!down_grouped) {
+        g_grouped_f32_ok = false;  // no bf16 x bf16 -> f32 grouped product here: down per expert
+        for (const Group& g : groups) {
+          Tensor yr = ys.rows(g.offset, g.offset + g.count);
+          linear(ctx, act.rows(g.offset, g.offset + g.count), experts[g.expert].down, nullptr, yr);
+        }
+      }
+      g_path = down_grouped ? "cublasGemmGroupedBatchedEx" : "cublasGemmGroupedBatchedEx (down per expert)";
     } else {
       g_grouped_ok = false;  // not supported here: use the per-expert path from now on
     }
@@ -151,7 +160,8 @@ void moe_experts(CudaContext& ctx, const Tensor& x, const std::vector<int32_t>& 
     }
     g_path = "per-expert cuBLASLt loop";
   }
-  launch_combine(ctx.stream(), ys.raw(), d_slot.as<int32_t>(), d_w.as<float>(), k, y.raw(), T, D);
+  launch_combine(ctx.stream(), ys.data<float>(), d_slot.as<int32_t>(), d_w.as<float>(), k, y.raw(),
+                 y.dtype() == DType::kF32, T, D);
   check_launch(kOp, "combining expert outputs: " + shapes);
 }
 

@@ -15,14 +15,16 @@ __global__ void gather_tokens_kernel(const bf16* x, const int32_t* token_of_slot
   }
 }
 
-__global__ void combine_kernel(const bf16* ys, const int32_t* slot_of, const float* w, int k, bf16* y, int64_t T,
+// ys in fp32 (the down products' own accumulators, never rounded); y bf16 or fp32.
+template <class Y>
+__global__ void combine_kernel(const float* ys, const int32_t* slot_of, const float* w, int k, Y* y, int64_t T,
                                int64_t D) {
   const int64_t n = T * D;
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < n; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t t = e / D, d = e % D;
     float acc = 0.f;
-    for (int j = 0; j < k; ++j) acc += w[t * k + j] * __bfloat162float(ys[int64_t(slot_of[t * k + j]) * D + d]);
-    y[e] = __float2bfloat16_rn(acc);
+    for (int j = 0; j < k; ++j) acc += w[t * k + j] * ys[int64_t(slot_of[t * k + j]) * D + d];
+    y[e] = from_f32<Y>(acc);
   }
 }
 
@@ -35,10 +37,13 @@ void launch_gather_tokens(cudaStream_t s, const void* x, const int32_t* token_of
                                                                      static_cast<bf16*>(xs), slots, D);
 }
 
-void launch_combine(cudaStream_t s, const void* ys, const int32_t* slot_of, const float* w, int k, void* y, int64_t T,
-                    int64_t D) {
+void launch_combine(cudaStream_t s, const float* ys, const int32_t* slot_of, const float* w, int k, void* y,
+                    bool y_f32, int64_t T, int64_t D) {
   if (T == 0) return;
-  combine_kernel<<<grid_for(T * D, 256), 256, 0, s>>>(static_cast<const bf16*>(ys), slot_of, w, k, static_cast<bf16*>(y), T, D);
+  if (y_f32)
+    combine_kernel<float><<<grid_for(T * D, 256), 256, 0, s>>>(ys, slot_of, w, k, static_cast<float*>(y), T, D);
+  else
+    combine_kernel<bf16><<<grid_for(T * D, 256), 256, 0, s>>>(ys, slot_of, w, k, static_cast<bf16*>(y), T, D);
 }
 
 }  // namespace folio::cuda

@@ -36,7 +36,7 @@ Tensor Decoder::embed(const std::vector<int32_t>& ids, const Tensor* image_embed
   Tensor h = be_.empty({T, cfg_.hidden}, be_.residual_dtype());
   be_.gather_rows(w_.embed_tokens, text_idx, h);
   if (image_embeds && next_image > 0) {
-    Tensor img = be_.empty({T, cfg_.hidden}, be_.act_dtype());
+    Tensor img = be_.empty({T, cfg_.hidden}, image_embeds->dtype());  // no rounding before the fp32 add
     be_.gather_rows(*image_embeds, image_idx, img);
     be_.add(h, img, h);
   }
@@ -95,7 +95,8 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_o
   std::vector<int32_t> id_vec(host_ids.data<int32_t>(), host_ids.data<int32_t>() + host_ids.numel());
   std::vector<float> w_vec(host_w.data<float>(), host_w.data<float>() + host_w.numel());
   if (route && *route) (*route)(layer, xn, lw.router, id_vec, w_vec);
-  Tensor routed = be_.empty(h.shape(), be_.act_dtype());
+  // The routed sum in the residual's dtype: on CUDA fp32, so it reaches h without a bf16 rounding.
+  Tensor routed = be_.empty(h.shape(), be_.residual_dtype());
   be_.moe_experts(xn, id_vec, w_vec, cfg_.top_k, lw.experts, routed);
   be_.add(h, routed, h);
   if (lw.shared.gate.defined()) swiglu_add(be_, xn, lw.shared, h);
@@ -112,7 +113,9 @@ std::vector<float> Decoder::forward(KvCache& cache, const std::vector<int32_t>& 
   for (int l = 0; l < cfg_.layers; ++l) {
     const DecoderLayerWeights& lw = w_.layers[l];
     attention_block(h, lw, cache, l, start);
-    ffn_block(h, lw, false, l, &route);
+    // The experts route on the device (their outputs summed in fp32 into h) unless a hook must
+    // see the router's choice on the host (conformance).
+    ffn_block(h, lw, /*routing_on_device=*/!route, l, &route);
     if (l == 0) trace(t, "lm_layer0", h);
   }
   cache.length = start + T;

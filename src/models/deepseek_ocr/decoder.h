@@ -84,9 +84,9 @@ class Decoder {
   void attention_block(Tensor& h, const DecoderLayerWeights& lw, KvCache& cache, int layer, int64_t start);
   void paged_attention_block(Tensor& h, const DecoderLayerWeights& lw, PagedKvCache& cache, int layer,
                              const DecodeBatch& b);
-  // routing_on_device: router ids/weights stay on the device (decode steps); otherwise they
-  // come to the host and the experts run as grouped products over host-known counts (prefill).
-  // `route` (host routing only) is called with `layer` before the experts run.
+  // routing_on_device: router ids/weights stay on the device (decode steps, prefill); otherwise
+  // they come to the host and the experts run as grouped products over host-known counts, and
+  // `route` is called with `layer` before the experts run (conformance).
   void ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_on_device = false, int layer = -1,
                  const RouteHook* route = nullptr);
   // A decode step's FFN: the MoE through ffn_block's device routing, the dense layer through
