@@ -18,7 +18,7 @@ void Backend::linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, 
   }
   Shape s = x.shape();
   s.back() = w.dim(0);
-  Tensor t = empty(s, act_dtype());
+  Tensor t = empty(s, x.dtype());  // the activations' own dtype (the vision encoder's may differ)
   linear(x, w, bias, t);
   add(y, t, y);
 }
@@ -27,7 +27,7 @@ void Backend::mlp_add(const Tensor& x, const Tensor& w1, const Tensor* b1, Linea
                       const Tensor* b2, Tensor& y) {
   Shape s = x.shape();
   s.back() = w1.dim(0);
-  Tensor t = empty(s, act_dtype());
+  Tensor t = empty(s, x.dtype());
   linear_then(x, w1, b1, act, t);
   linear_then(t, w2, b2, LinearThen::kAddTo, y);
 }

@@ -55,6 +55,10 @@ class Backend {
   // bf16 sum rounds the large residual elements on every layer and the error accumulates.
   // add, layer_norm and rms_norm accept it mixed with act_dtype().
   virtual DType residual_dtype() const { return act_dtype(); }
+  // The dtype of the vision encoder's activations (SAM, CLIP, projector; residual streams are
+  // residual_dtype()). Every op above accepts it where it accepts act_dtype(); the loader
+  // stores the encoder's matrices in it when it is a 16-bit type (backend/cuda: f16).
+  virtual DType vision_dtype() const { return act_dtype(); }
 
   // Memory. empty() on the device; to_device() of a host tensor (weights); to_host() copy.
   virtual Tensor empty(const Shape& shape, DType dt) = 0;
@@ -65,7 +69,7 @@ class Backend {
   virtual Tensor download_f32(const Tensor& t) = 0;
   // Copies a host tensor's bytes into an existing tensor of the same shape and dtype (ordered
   // with the ops queued before and after; the host tensor may be reused at once). A host F32
-  // tensor may also go into a BF16 one: converted on the way, rounded to nearest even.
+  // tensor may also go into a BF16 or F16 one: converted on the way, rounded to nearest even.
   virtual void write(Tensor& dst, const Tensor& host) = 0;
   virtual void synchronize() {}
   // Named byte counts of the backend's own memory (e.g. "device_used_peak"), for reports.
@@ -126,7 +130,8 @@ class Backend {
   // weights not renormalised, times scale. ids/weights come back to the host.
   virtual void router_topk(const Tensor& logits, int k, float scale, std::vector<int32_t>& ids,
                            std::vector<float>& weights) = 0;
-  // y[T, D] = sum_k weights[t,k] * Expert_{ids[t,k]}(x[t]). Accumulated in fp32.
+  // y[T, D] = sum_k weights[t,k] * Expert_{ids[t,k]}(x[t]). Accumulated in fp32; y in the
+  // activation or the residual dtype (the latter keeps the experts' outputs unrounded).
   virtual void moe_experts(const Tensor& x, const std::vector<int32_t>& ids, const std::vector<float>& weights,
                            int k, const std::vector<ExpertWeights>& experts, Tensor& y) = 0;
   // x[T, D] -> y[T, D] fp32 copy of the rows (for logits); cheap on CPU.
@@ -208,13 +213,17 @@ class Backend {
   virtual std::unique_ptr<Replay> capture(const std::function<void()>& body) = 0;
 };
 
-// y = x·Wᵀ (+ bias) into a new activation tensor [rows, N].
-inline Tensor linear_new(Backend& be, const Tensor& x, const Tensor& w, const Tensor* bias = nullptr) {
+// y = x·Wᵀ (+ bias) into a new tensor [rows, N] of dtype dt.
+inline Tensor linear_new(Backend& be, const Tensor& x, const Tensor& w, const Tensor* bias, DType dt) {
   Shape s = x.shape();
   s.back() = w.dim(0);
-  Tensor y = be.empty(s, be.act_dtype());
+  Tensor y = be.empty(s, dt);
   be.linear(x, w, bias, y);
   return y;
+}
+// The same into a new activation tensor.
+inline Tensor linear_new(Backend& be, const Tensor& x, const Tensor& w, const Tensor* bias = nullptr) {
+  return linear_new(be, x, w, bias, be.act_dtype());
 }
 
 // h += down(silu(gate(x)) * up(x)) through the backend's ops: the SwiGLU MLP of dense layers and

@@ -2,6 +2,11 @@
 
 #include <cmath>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define FOLIO_HAVE_F16C_PATH 1
+#endif
+
 namespace folio {
 
 float f16_to_f32(uint16_t h) {
@@ -45,6 +50,27 @@ uint16_t f32_to_f16(float f) {
   const uint32_t rest = mant & 0x1fff;
   if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) ++half;
   return sign | static_cast<uint16_t>(half);
+}
+
+#ifdef FOLIO_HAVE_F16C_PATH
+namespace {
+// vcvtps2ph with rounding mode 0 (nearest even); overflow gives inf and NaN stays NaN, as in
+// f32_to_f16.
+__attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* in, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(in + i), 0));
+  for (; i < n; ++i) out[i] = f32_to_f16(in[i]);
+}
+}  // namespace
+#endif
+
+void f32_to_f16_n(const float* in, uint16_t* out, int64_t n) {
+#ifdef FOLIO_HAVE_F16C_PATH
+  static const bool f16c = __builtin_cpu_supports("f16c");
+  if (f16c) return f32_to_f16_f16c(in, out, n);
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16(in[i]);
 }
 
 }  // namespace folio

@@ -5,6 +5,7 @@
 
 #include "core/bf16.h"
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace folio {
 
@@ -147,6 +148,23 @@ Tensor Tensor::to_f32() const {
     case DType::kI8: for (int64_t i = 0; i < n; ++i) out[i] = data<int8_t>()[i]; break;
     case DType::kI8Packed: throw internal_error("to_f32 of a packed int8 weight: its bytes are not values");
   }
+  return t;
+}
+
+Tensor Tensor::to_16bit(DType dt) const {
+  if (dt != DType::kF16 && dt != DType::kBF16) throw internal_error("to_16bit: F16 or BF16 expected");
+  if (dtype_ == dt) return *this;
+  const Tensor f = to_f32();
+  Tensor t = empty(shape_, dt);
+  const float* in = f.data<float>();
+  uint16_t* out = t.data<uint16_t>();
+  // Over the worker pool: the vision encoder's matrices are ~400M values at load.
+  parallel_for(numel(), 1 << 16, [&](int64_t lo, int64_t hi) {
+    if (dt == DType::kF16)
+      f32_to_f16_n(in + lo, out + lo, hi - lo);
+    else
+      for (int64_t i = lo; i < hi; ++i) out[i] = f32_to_bf16(in[i]);
+  });
   return t;
 }
 

@@ -58,6 +58,9 @@ class Tensor {
   Tensor clone() const;
   // Host copy converted to f32 (bf16/f16/f32/i64/i32 sources).
   Tensor to_f32() const;
+  // Host copy in a 16-bit float dtype (F16 or BF16), rounded to nearest even (f16 overflows to
+  // inf, which a caller that cares checks for); *this when it already is one.
+  Tensor to_16bit(DType dt) const;
   std::vector<float> to_vector_f32() const;
 
   const std::shared_ptr<void>& owner() const { return owner_; }

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -23,6 +25,47 @@ TEST(F16, RoundTripsRepresentableValues) {
   for (float v : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f}) {
     EXPECT_EQ(f16_to_f32(f32_to_f16(v)), v) << v;
   }
+}
+
+// The CUDA vision encoder's weights: bf16 checkpoints become f16 exactly, f32 ones round to
+// nearest, and a value beyond f16's range becomes inf (the loader refuses those).
+TEST(Tensor, To16BitConvertsExactlyWhereRepresentable) {
+  const Tensor bf = Tensor::from_f32({1.0f, -0.0078125f, 3.140625f, 100000.0f}, {4}).to_16bit(DType::kBF16);
+  ASSERT_EQ(bf.dtype(), DType::kBF16);
+  const Tensor h = bf.to_16bit(DType::kF16);
+  ASSERT_EQ(h.dtype(), DType::kF16);
+  const Tensor back = h.to_f32();
+  EXPECT_EQ(back.data<float>()[0], 1.0f);
+  EXPECT_EQ(back.data<float>()[1], -0.0078125f);
+  EXPECT_EQ(back.data<float>()[2], 3.140625f);
+  EXPECT_TRUE(std::isinf(back.data<float>()[3]));
+  // f32 -> f16: nearest of 1 + 2^-11 (a tie) is 1; 1 + 3*2^-12 rounds up to 1 + 2^-10.
+  const Tensor r = Tensor::from_f32({1.00048828125f, 1.000732421875f}, {2}).to_16bit(DType::kF16).to_f32();
+  EXPECT_EQ(r.data<float>()[0], 1.0f);
+  EXPECT_EQ(r.data<float>()[1], 1.0009765625f);
+  EXPECT_EQ(h.to_16bit(DType::kF16).data<uint16_t>(), h.data<uint16_t>());  // already f16: no copy
+  EXPECT_THROW(h.to_16bit(DType::kF32), Error);
+}
+
+// The vectorised conversion (F16C where present) against the scalar one, over ties, subnormals,
+// the overflow edge and random values.
+TEST(F16, ManyAtOnceEqualsOneAtATime) {
+  std::vector<float> v = {0.0f, -0.0f, 1.00048828125f, 1.000732421875f, 65504.0f, 65519.0f, 65520.0f, -1e9f,
+                          INFINITY, -INFINITY, 5.9604645e-08f, 2.9802322e-08f, 8.940697e-08f, 1e-10f, 6.1e-05f};
+  uint32_t x = 12345;
+  for (int i = 0; i < 10000; ++i) {
+    x = x * 1664525u + 1013904223u;
+    float f;
+    std::memcpy(&f, &x, 4);
+    if (!std::isnan(f)) v.push_back(f);
+  }
+  std::vector<uint16_t> many(v.size());
+  f32_to_f16_n(v.data(), many.data(), static_cast<int64_t>(v.size()));
+  for (size_t i = 0; i < v.size(); ++i) ASSERT_EQ(many[i], f32_to_f16(v[i])) << v[i];
+  const float nan = NAN;
+  uint16_t h = 0;
+  f32_to_f16_n(&nan, &h, 1);
+  EXPECT_TRUE(std::isnan(f16_to_f32(h)));
 }
 
 TEST(Tensor, ReshapeAndRowsShareStorage) {

@@ -12,6 +12,7 @@ struct AttnCase {
   int B, Nq, Nk, H, D;
   bool causal;
   int grid;  // > 0: SAM rel-pos over a grid x grid token grid (Nq == Nk == grid*grid)
+  DType dt = DType::kBF16;  // q, k, v and out (F16: the vision encoder)
 };
 
 class AttentionTest : public GpuTest, public ::testing::WithParamInterface<AttnCase> {};
@@ -31,13 +32,15 @@ TEST_P(AttentionTest, MatchesHostReference) {
   if (c.grid > 0) {
     rh = random_bf16(size_t(2 * c.grid - 1) * c.D, 204, -0.5f, 0.5f);
     rw = random_bf16(size_t(2 * c.grid - 1) * c.D, 205, -0.5f, 0.5f);
-    spec.rel_pos_h = to_dev(*be, rh, {2 * c.grid - 1, c.D}, DType::kBF16);
-    spec.rel_pos_w = to_dev(*be, rw, {2 * c.grid - 1, c.D}, DType::kBF16);
+    // The encoder hands f32 tables to f16 attention (rounded once, in the kernel).
+    const DType tdt = c.dt == DType::kF16 ? DType::kF32 : DType::kBF16;
+    spec.rel_pos_h = to_dev(*be, rh, {2 * c.grid - 1, c.D}, tdt);
+    spec.rel_pos_w = to_dev(*be, rw, {2 * c.grid - 1, c.D}, tdt);
     spec.grid_h = spec.grid_w = c.grid;
   }
-  Tensor out = be->empty({c.B, c.Nq, HD}, DType::kBF16);
-  be->attention(to_dev(*be, q, {c.B, c.Nq, HD}, DType::kBF16), to_dev(*be, k, {c.B, c.Nk, HD}, DType::kBF16),
-                to_dev(*be, v, {c.B, c.Nk, HD}, DType::kBF16), out, spec);
+  Tensor out = be->empty({c.B, c.Nq, HD}, c.dt);
+  be->attention(to_dev(*be, q, {c.B, c.Nq, HD}, c.dt), to_dev(*be, k, {c.B, c.Nk, HD}, c.dt),
+                to_dev(*be, v, {c.B, c.Nk, HD}, c.dt), out, spec);
   std::vector<float> got_all = to_vec(*be, out);
 
   // Sampled query rows: the first, the last, and a stride through the middle (at most ~96).
@@ -79,10 +82,12 @@ TEST_P(AttentionTest, MatchesHostReference) {
         }
       }
   const double err = rel_err(got, ref), rerr = rms_err(got, ref);
-  std::printf("attention %s B=%d Nq=%d Nk=%d H=%d D=%d%s%s: rel_err %.3g rms_err %.3g over %zu rows\n", c.name, c.B,
-              c.Nq, c.Nk, c.H, c.D, c.causal ? " causal" : "", c.grid ? " rel-pos" : "", err, rerr, rows.size() * c.B);
-  EXPECT_LE(err, kBf16Bound);
-  EXPECT_LE(rerr, kBf16RmsBound);
+  std::printf("attention %s B=%d Nq=%d Nk=%d H=%d D=%d%s%s %s: rel_err %.3g rms_err %.3g over %zu rows\n", c.name,
+              c.B, c.Nq, c.Nk, c.H, c.D, c.causal ? " causal" : "", c.grid ? " rel-pos" : "", dtype_name(c.dt), err,
+              rerr, rows.size() * c.B);
+  const bool f16 = c.dt == DType::kF16;
+  EXPECT_LE(err, f16 ? kF16Bound : kBf16Bound);
+  EXPECT_LE(rerr, f16 ? kF16RmsBound : kBf16RmsBound);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -107,7 +112,14 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{"tiny_bidir", 1, 37, 37, 4, 32, false, 0},
                       // The conformance model's widths: head_dim 16, SAM rel-pos on an 8x8 grid.
                       AttnCase{"conformance_sam", 1, 64, 64, 4, 16, false, 8},
-                      AttnCase{"conformance_causal", 1, 65, 65, 4, 16, true, 0}),
+                      AttnCase{"conformance_causal", 1, 65, 65, 4, 16, true, 0},
+                      // The vision encoder's f16 attention: both rel-pos kernels and CLIP's.
+                      AttnCase{"sam_global_f16", 1, 4096, 4096, 12, 64, false, 64, DType::kF16},
+                      AttnCase{"sam_window_f16", 3, 196, 196, 12, 64, false, 14, DType::kF16},
+                      AttnCase{"sam_tile40_f16", 2, 1600, 1600, 12, 64, false, 40, DType::kF16},
+                      AttnCase{"sam_grid20_generic_f16", 1, 400, 400, 4, 64, false, 20, DType::kF16},
+                      AttnCase{"conformance_sam_f16", 1, 64, 64, 4, 16, false, 8, DType::kF16},
+                      AttnCase{"clip_f16", 2, 257, 257, 16, 64, false, 0, DType::kF16}),
     [](const ::testing::TestParamInfo<AttnCase>& info) { return std::string(info.param.name); });
 
 using AttentionErrors = GpuTest;

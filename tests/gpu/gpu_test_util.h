@@ -94,5 +94,8 @@ inline std::vector<double> as_double(const std::vector<float>& v) { return std::
 
 constexpr double kBf16Bound = 3e-2;
 constexpr double kBf16RmsBound = 6e-3;
+// f16 outputs: 3 more mantissa bits than bf16, so an eighth of its bounds.
+constexpr double kF16Bound = kBf16Bound / 8;
+constexpr double kF16RmsBound = kBf16RmsBound / 8;
 
 }  // namespace folio::gpu_test

@@ -51,7 +51,13 @@ INSTANTIATE_TEST_SUITE_P(Shapes, LinearTest,
                                            LinearCase{2, 72, 40, B, B, F, true, B, kBf16Bound},
                                            LinearCase{33, 72, 40, F, F, F, true, F, 1e-4},
                                            LinearCase{9, 64, 48, B, F, B, true, H, kBf16Bound},
-                                           LinearCase{3, 96, 24, B, H, B, false, B, kBf16Bound}),
+                                           LinearCase{3, 96, 24, B, H, B, false, B, kBf16Bound},
+                                           // The vision encoder's f16 products (SAM qkv, CLIP MLP into
+                                           // the f32 residual), and an f16 product of bf16/f32 weights.
+                                           LinearCase{300, 768, 2304, H, H, H, true, H, kF16Bound},
+                                           LinearCase{257, 4096, 1024, H, H, F, true, H, kF16Bound},
+                                           LinearCase{64, 72, 40, H, B, H, true, F, kF16Bound},
+                                           LinearCase{9, 64, 48, H, F, F, true, F, kF16Bound}),
                          [](const ::testing::TestParamInfo<LinearCase>& i) {
                            const LinearCase& c = i.param;
                            return "M" + std::to_string(c.M) + "_K" + std::to_string(c.K) + "_N" + std::to_string(c.N) +

@@ -10,14 +10,17 @@ using NormTest = GpuTest;
 using ElementwiseTest = GpuTest;
 
 // In place in bf16 (CLIP's width), an f32 residual into bf16 (SAM's), the neck's 256 channels
-// (all three one warp per row), and a width that is not a multiple of 128 (one block per row).
+// (all three one warp per row), and a width that is not a multiple of 128 (one block per row);
+// then the same into f16, the vision encoder's activations on CUDA.
 TEST_F(NormTest, LayerNormWithLargeMean) {
   struct Case {
     int64_t rows, D;
     DType x_dt, y_dt;
   };
   for (const Case& c : {Case{257, 1024, DType::kBF16, DType::kBF16}, Case{300, 768, DType::kF32, DType::kBF16},
-                        Case{70, 256, DType::kF32, DType::kF32}, Case{33, 100, DType::kBF16, DType::kBF16}}) {
+                        Case{70, 256, DType::kF32, DType::kF32}, Case{33, 100, DType::kBF16, DType::kBF16},
+                        Case{300, 768, DType::kF32, DType::kF16}, Case{70, 256, DType::kF16, DType::kF16},
+                        Case{33, 100, DType::kF32, DType::kF16}}) {
     const int64_t rows = c.rows, D = c.D;
     std::vector<float> x = random_bf16(rows * D, 11, 9.f, 11.f), w = random_bf16(D, 12), b = random_bf16(D, 13);
     Tensor dx = to_dev(*be, x, {rows, D}, c.x_dt);
@@ -35,7 +38,7 @@ TEST_F(NormTest, LayerNormWithLargeMean) {
     const double err = rel_err(to_vec(*be, dy), ref);
     std::printf("layer_norm [%lld, %lld] %s -> %s: rel_err %.3g\n", (long long)rows, (long long)D,
                 dtype_name(c.x_dt), dtype_name(c.y_dt), err);
-    EXPECT_LE(err, kBf16Bound) << "D " << D;
+    EXPECT_LE(err, c.y_dt == DType::kF16 ? kF16Bound : kBf16Bound) << "D " << D;
   }
 }
 
@@ -70,9 +73,10 @@ TEST_F(ElementwiseTest, AddAndAddBroadcast) {
 }
 
 TEST_F(ElementwiseTest, Activations) {
+  for (const DType dt : {DType::kBF16, DType::kF16})
   for (const int64_t n : {4096, 4093}) {  // 16-byte chunks, and the element loop
     std::vector<float> x = random_bf16(n, 41, -6.f, 6.f);
-    Tensor g = to_dev(*be, x, {n}, DType::kBF16), q = to_dev(*be, x, {n}, DType::kBF16);
+    Tensor g = to_dev(*be, x, {n}, dt), q = to_dev(*be, x, {n}, dt);
     be->gelu_erf(g);
     be->quick_gelu(q);
     std::vector<double> rg(n), rq(n);
@@ -81,9 +85,10 @@ TEST_F(ElementwiseTest, Activations) {
       rq[i] = x[i] / (1 + std::exp(-1.702 * x[i]));
     }
     const double eg = rel_err(to_vec(*be, g), rg), eq = rel_err(to_vec(*be, q), rq);
-    std::printf("gelu_erf rel_err %.3g, quick_gelu rel_err %.3g\n", eg, eq);
-    EXPECT_LE(eg, kBf16Bound) << n;
-    EXPECT_LE(eq, kBf16Bound) << n;
+    std::printf("%s gelu_erf rel_err %.3g, quick_gelu rel_err %.3g\n", dtype_name(dt), eg, eq);
+    const double bound = dt == DType::kF16 ? kF16Bound : kBf16Bound;
+    EXPECT_LE(eg, bound) << n;
+    EXPECT_LE(eq, bound) << n;
   }
 }
 

@@ -19,16 +19,16 @@ __global__ void act_kernel(T* x, int64_t n) {
     x[i] = from_f32<T>(act<A>(to_f32(x[i])));
 }
 
-// bf16 in 16-byte chunks (the encoders' [tokens, 4C] MLP rows): 8 values per load and store.
-template <Act A>
-__global__ void act_bf16x8_kernel(uint4* x, int64_t chunks) {
+// 16-bit values in 16-byte chunks (the encoders' [tokens, 4C] MLP rows): 8 per load and store.
+template <class T, Act A>
+__global__ void act_x8_kernel(uint4* x, int64_t chunks) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < chunks; i += int64_t(gridDim.x) * blockDim.x) {
     uint4 c = x[i];
-    __nv_bfloat162* h = reinterpret_cast<__nv_bfloat162*>(&c);
+    uint32_t* w = reinterpret_cast<uint32_t*>(&c);
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      const float2 f = __bfloat1622float2(h[j]);
-      h[j] = __floats2bfloat162_rn(act<A>(f.x), act<A>(f.y));
+      const float2 f = unpack2<T>(w[j]);
+      w[j] = pack2<T>(act<A>(f.x), act<A>(f.y));
     }
     x[i] = c;
   }
@@ -50,8 +50,11 @@ void run_act(CudaContext& ctx, const char* op, Tensor& x) {
   require_device(x, op, "x");
   const int64_t n = x.numel();
   if (n == 0) return;
-  if (x.dtype() == DType::kBF16 && n % 8 == 0 && pointer_alignment(x.raw()) >= 16) {
-    act_bf16x8_kernel<A><<<grid_for(n / 8, 256), 256, 0, ctx.stream()>>>(static_cast<uint4*>(x.raw()), n / 8);
+  const bool x8 = (x.dtype() == DType::kBF16 || x.dtype() == DType::kF16) && n % 8 == 0 && pointer_alignment(x.raw()) >= 16;
+  if (x8 && x.dtype() == DType::kBF16) {
+    act_x8_kernel<bf16, A><<<grid_for(n / 8, 256), 256, 0, ctx.stream()>>>(static_cast<uint4*>(x.raw()), n / 8);
+  } else if (x8) {
+    act_x8_kernel<f16, A><<<grid_for(n / 8, 256), 256, 0, ctx.stream()>>>(static_cast<uint4*>(x.raw()), n / 8);
   } else {
     dispatch_act(x, op, "x", [&](auto tag) {
       using T = decltype(tag);

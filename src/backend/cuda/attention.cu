@@ -1,8 +1,9 @@
-// Flash-attention forward (FlashAttention-2 style) for bf16 q/k/v with fp32 softmax statistics.
+// Flash-attention forward (FlashAttention-2 style) for bf16 (or f16: the vision encoder) q/k/v
+// with fp32 softmax statistics.
 //
 // One block = 64 queries of one (batch, head); 4 warps, each owning 16 query rows. Key/value
 // tiles of 64 rows are staged in shared memory (V transposed); S = Q·K^T and O += P·V run on
-// tensor cores (mma.sync m16n8k16 bf16 -> f32), and the online softmax works directly on the
+// tensor cores (mma.sync m16n8k16 bf16/f16 -> f32), and the online softmax works directly on the
 // accumulator registers (log2 domain, exp2f). Causal masking skips whole key tiles past the
 // block's last visible key. SAM's decomposed relative-position bias is computed per block as
 // two small tables (query x key-row, query x key-column) in shared memory and added per logit,
@@ -26,8 +27,8 @@ constexpr int kBq = 64, kBk = 64, kThreads = 128;
 constexpr float kLog2e = 1.4426950408889634f;
 
 struct AttnParams {
-  const bf16 *q, *k, *v;
-  bf16* o;
+  const void *q, *k, *v;  // of the kernel's element type T
+  void* o;
   int Nq, Nk, H;
   int64_t q_batch, kv_batch;  // elements between batches
   int row;                    // elements between tokens (H * D)
@@ -37,23 +38,23 @@ struct AttnParams {
   int rel_dt, gh, gw;
 };
 
-template <int D>
+template <class T, int D>
 __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p) {
   constexpr int LDQ = D + 8;    // padded rows: fragment loads hit distinct banks
   constexpr int LDV = kBk + 8;  // V^T rows
   constexpr int CH = D / 8;     // 16-byte chunks per row
   extern __shared__ __align__(16) unsigned char smem[];
-  bf16* Qs = reinterpret_cast<bf16*>(smem);
-  bf16* Ks = Qs + kBq * LDQ;
-  bf16* Vt = Ks + kBk * LDQ;
+  T* Qs = reinterpret_cast<T*>(smem);
+  T* Ks = Qs + kBq * LDQ;
+  T* Vt = Ks + kBk * LDQ;
   float* relh = reinterpret_cast<float*>(Vt + D * LDV);  // [kBq][gh | 1], log2 units
   float* relw = relh + kBq * (p.gh | 1);                 // [kBq][gw | 1]
 
   const int q0 = blockIdx.x * kBq, h = blockIdx.y, b = blockIdx.z;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, tig = lane & 3;
-  const bf16* qg = p.q + b * p.q_batch + h * D;
-  const bf16* kg = p.k + b * p.kv_batch + h * D;
-  const bf16* vg = p.v + b * p.kv_batch + h * D;
+  const T* qg = static_cast<const T*>(p.q) + b * p.q_batch + h * D;
+  const T* kg = static_cast<const T*>(p.k) + b * p.kv_batch + h * D;
+  const T* vg = static_cast<const T*>(p.v) + b * p.kv_batch + h * D;
 
   for (int idx = tid; idx < kBq * CH; idx += kThreads) {
     const int r = idx / CH, c = idx % CH, qi = q0 + r;
@@ -67,7 +68,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
   uint32_t qf[D / 16][4];
 #pragma unroll
   for (int kc = 0; kc < D / 16; ++kc) {
-    const bf16* base = Qs + (warp * 16 + g) * LDQ + kc * 16 + tig * 2;
+    const T* base = Qs + (warp * 16 + g) * LDQ + kc * 16 + tig * 2;
     qf[kc][0] = ld32(base);
     qf[kc][1] = ld32(base + 8 * LDQ);
     qf[kc][2] = ld32(base + 8);
@@ -90,7 +91,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
         valid[ri] = qrow[ri] < p.Nq;
         qpos[ri] = which ? qrow[ri] % p.gw : qrow[ri] / p.gw;
       }
-      rel_pos_products<D>(qf, which ? p.rel_w : p.rel_h, p.rel_dt, gdim, qpos, valid, lane,
+      rel_pos_products<D, T>(qf, which ? p.rel_w : p.rel_h, p.rel_dt, gdim, qpos, valid, lane,
                           [&](int ri, int c, float v) { dst[lrow[ri] * ld + c] = v * kLog2e; });
     }
   }
@@ -116,7 +117,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
       const int r = idx % kBk, c = idx / kBk, kj = k0 + r;  // consecutive threads: consecutive keys
       uint4 val = make_uint4(0, 0, 0, 0);
       if (kj < p.Nk) val = *reinterpret_cast<const uint4*>(vg + int64_t(kj) * p.row + c * 8);
-      const bf16* e = reinterpret_cast<const bf16*>(&val);
+      const T* e = reinterpret_cast<const T*>(&val);
 #pragma unroll
       for (int i = 0; i < 8; ++i) Vt[(c * 8 + i) * LDV + r] = e[i];
     }
@@ -128,8 +129,8 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
       s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
 #pragma unroll
       for (int kc = 0; kc < D / 16; ++kc) {
-        const bf16* kb = Ks + (nt * 8 + g) * LDQ + kc * 16 + tig * 2;
-        mma_16816(s[nt], qf[kc], ld32(kb), ld32(kb + 8));
+        const T* kb = Ks + (nt * 8 + g) * LDQ + kc * 16 + tig * 2;
+        mma_16816<T>(s[nt], qf[kc], ld32(kb), ld32(kb + 8));
       }
     }
 
@@ -189,31 +190,31 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttnParams p)
 #pragma unroll
     for (int kc = 0; kc < kBk / 16; ++kc) {
       uint32_t a[4];
-      accumulators_to_a(s, kc, a);
+      accumulators_to_a<T>(s, kc, a);
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
-        const bf16* vb = Vt + (dt * 8 + g) * LDV + kc * 16 + tig * 2;
-        mma_16816(o[dt], a, ld32(vb), ld32(vb + 8));
+        const T* vb = Vt + (dt * 8 + g) * LDV + kc * 16 + tig * 2;
+        mma_16816<T>(o[dt], a, ld32(vb), ld32(vb + 8));
       }
     }
   }
 
-  store_attention_rows<D>(o, l, p.o + b * p.q_batch + h * D, p.row, qrow, p.Nq, tig);
+  store_attention_rows<D>(o, l, static_cast<T*>(p.o) + b * p.q_batch + h * D, p.row, qrow, p.Nq, tig);
 }
 
 size_t smem_bytes(int D, int gh, int gw) {
   return size_t(kBq + kBk) * (D + 8) * 2 + size_t(D) * (kBk + 8) * 2 + size_t(kBq) * ((gh | 1) + (gw | 1)) * 4;
 }
 
-template <int D>
+template <class T, int D>
 void launch(CudaContext& ctx, const AttnParams& p, int B, const std::string& shapes) {
   const size_t smem = smem_bytes(D, p.gh, p.gw);
   require(smem <= ctx.max_shared_per_block(), "attention",
           "needs " + std::to_string(smem) + " bytes of shared memory (grid too large for the rel-pos tables): " + shapes);
-  check(cudaFuncSetAttribute(flash_attention_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
+  check(cudaFuncSetAttribute(flash_attention_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "attention", "raising the shared-memory limit: " + shapes);
   dim3 grid((p.Nq + kBq - 1) / kBq, p.H, B);
-  flash_attention_kernel<D><<<grid, kThreads, smem, ctx.stream()>>>(p);
+  flash_attention_kernel<T, D><<<grid, kThreads, smem, ctx.stream()>>>(p);
   check_launch("attention", shapes);
 }
 
@@ -230,8 +231,9 @@ void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor&
   const std::string shapes = describe("q", q) + ", " + describe("k", k) + ", " + describe("v", v) + ", " +
                              describe("out", out) + ", heads " + std::to_string(H) + ", head_dim " + std::to_string(D) +
                              (spec.causal ? ", causal" : "") + (spec.rel_pos_h.defined() ? ", rel-pos" : "");
-  require(q.dtype() == DType::kBF16 && k.dtype() == DType::kBF16 && v.dtype() == DType::kBF16 &&
-              out.dtype() == DType::kBF16, op, "q, k, v, out must be BF16: " + shapes);
+  const DType dt = q.dtype();
+  require((dt == DType::kBF16 || dt == DType::kF16) && k.dtype() == dt && v.dtype() == dt && out.dtype() == dt, op,
+          "q, k, v, out must be all BF16 or all F16: " + shapes);
   require(q.ndim() == 3 && k.ndim() == 3 && v.ndim() == 3 && out.shape() == q.shape() && k.shape() == v.shape(), op,
           "expected q/out [B, Nq, H*D], k/v [B, Nk, H*D]: " + shapes);
   require(H > 0 && q.dim(2) == int64_t(H) * D && k.dim(2) == q.dim(2) && k.dim(0) == q.dim(0), op,
@@ -249,10 +251,10 @@ void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor&
   require(B <= 65535 && H <= 65535, op, "batch and heads must be <= 65535: " + shapes);
 
   AttnParams p{};
-  p.q = q.data<bf16>();
-  p.k = k.data<bf16>();
-  p.v = v.data<bf16>();
-  p.o = out.data<bf16>();
+  p.q = q.raw();
+  p.k = k.raw();
+  p.v = v.raw();
+  p.o = out.raw();
   p.Nq = Nq;
   p.Nk = Nk;
   p.H = H;
@@ -284,12 +286,19 @@ void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor&
     }();
     if (row_tiled && sam_attention(ctx, q, k, v, out, spec, p.rel_dt, shapes)) return;
   }
-  switch (D) {
-    case 16: launch<16>(ctx, p, B, shapes); break;
-    case 32: launch<32>(ctx, p, B, shapes); break;
-    case 64: launch<64>(ctx, p, B, shapes); break;
-    default: launch<128>(ctx, p, B, shapes); break;
-  }
+  const auto by_dim = [&](auto tag) {
+    using T = decltype(tag);
+    switch (D) {
+      case 16: launch<T, 16>(ctx, p, B, shapes); break;
+      case 32: launch<T, 32>(ctx, p, B, shapes); break;
+      case 64: launch<T, 64>(ctx, p, B, shapes); break;
+      default: launch<T, 128>(ctx, p, B, shapes); break;
+    }
+  };
+  if (dt == DType::kF16)
+    by_dim(f16{});
+  else
+    by_dim(bf16{});
 }
 
 }  // namespace folio::cuda

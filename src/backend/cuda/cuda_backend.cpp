@@ -1,5 +1,6 @@
-// The CUDA implementation of folio::Backend: bf16 activations, fp32 accumulation. Each op forwards
-// to its launcher (one .cu per op, see cuda_ops.h); memory goes through the context's pool.
+// The CUDA implementation of folio::Backend: bf16 activations (f16 in the vision encoder),
+// fp32 accumulation. Each op forwards to its launcher (one .cu per op, see cuda_ops.h); memory
+// goes through the context's pool.
 #include <cstdlib>
 #include <cstring>
 
@@ -19,6 +20,14 @@ bool fused_ops_enabled() {
   return !(v && std::strcmp(v, "0") == 0);
 }
 
+// f16 unless FOLIO_CUDA_VISION=bf16 (A/B runs of precision and speed).
+DType vision_dtype_from_env() {
+  const char* v = std::getenv("FOLIO_CUDA_VISION");
+  return v && std::strcmp(v, "bf16") == 0 ? DType::kBF16 : DType::kF16;
+}
+
+bool is16(DType dt) { return dt == DType::kBF16 || dt == DType::kF16; }
+
 class CudaBackend final : public Backend {
  public:
   CudaBackend() : ctx_(std::make_shared<cuda::CudaContext>()) {}
@@ -27,6 +36,11 @@ class CudaBackend final : public Backend {
   Device device() const override { return Device::kCUDA; }
   DType act_dtype() const override { return DType::kBF16; }
   DType residual_dtype() const override { return DType::kF32; }
+  // The vision encoder runs in f16: its activations are normalised rows, products and attention
+  // outputs of moderate range (the residual streams stay fp32), and f16 keeps 3 more mantissa
+  // bits than bf16 at the same tensor-core rate — the difference between the encoder's stages
+  // meeting the reference's tolerance or not.
+  DType vision_dtype() const override { return vision_dtype_; }
 
   Tensor empty(const Shape& shape, DType dt) override { return ctx_->alloc_tensor(shape, dt, "empty"); }
 
@@ -73,11 +87,11 @@ class CudaBackend final : public Backend {
 
   void write(Tensor& dst, const Tensor& host) override {
     cuda::require_device(dst, "write", "dst");
-    const bool to_bf16 = host.dtype() == DType::kF32 && dst.dtype() == DType::kBF16;
-    cuda::require(dst.numel() == host.numel() && (dst.dtype() == host.dtype() || to_bf16) && host.device() == Device::kCPU,
+    const bool to_16 = host.dtype() == DType::kF32 && is16(dst.dtype());
+    cuda::require(dst.numel() == host.numel() && (dst.dtype() == host.dtype() || to_16) && host.device() == Device::kCPU,
                   "write", cuda::describe("host", host) + " into " + cuda::describe("dst", dst));
-    if (to_bf16)
-      ctx_->upload_into_bf16(dst.raw(), host.data<float>(), static_cast<size_t>(host.numel()), "write");
+    if (to_16)
+      ctx_->upload_into_16(dst.raw(), host.data<float>(), static_cast<size_t>(host.numel()), dst.dtype(), "write");
     else
       ctx_->upload_into(dst.raw(), host.raw(), host.nbytes(), "write");
   }
@@ -166,8 +180,7 @@ class CudaBackend final : public Backend {
   // beta 1 and adds the bias in its epilogue, so no bf16 temporary is written and read back
   // (and the product is not rounded to bf16 before the add).
   void linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, LinearThen then, Tensor& y) override {
-    if (fused_ && then == LinearThen::kAddTo && y.dtype() == DType::kF32 && x.dtype() == DType::kBF16 &&
-        w.dtype() == DType::kBF16)
+    if (fused_ && then == LinearThen::kAddTo && y.dtype() == DType::kF32 && is16(x.dtype()) && w.dtype() == x.dtype())
       return cuda::linear(*ctx_, x, w, bias, y, /*accumulate=*/true);
     Backend::linear_then(x, w, bias, then, y);
   }
@@ -206,6 +219,7 @@ class CudaBackend final : public Backend {
  private:
   std::shared_ptr<cuda::CudaContext> ctx_;
   const bool fused_ = fused_ops_enabled();
+  const DType vision_dtype_ = vision_dtype_from_env();
 };
 
 }  // namespace

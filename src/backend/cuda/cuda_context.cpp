@@ -132,12 +132,16 @@ void CudaContext::upload_into(void* dev, const void* host, size_t bytes, const c
   });
 }
 
-void CudaContext::upload_into_bf16(void* dev, const float* host, size_t n, const char* op) {
+void CudaContext::upload_into_16(void* dev, const float* host, size_t n, DType dt, const char* op) {
+  const bool half = dt == DType::kF16;
   stage_to_device(*staging_, stream_, dev, n, sizeof(uint16_t), op, [&](void* dst, size_t first, size_t m) {
     uint16_t* b = static_cast<uint16_t*>(dst);
     const float* f = host + first;
     parallel_for(static_cast<int64_t>(m), 1 << 16, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) b[i] = f32_to_bf16(f[i]);
+      if (half)
+        f32_to_f16_n(f + lo, b + lo, hi - lo);
+      else
+        for (int64_t i = lo; i < hi; ++i) b[i] = f32_to_bf16(f[i]);
     });
   });
 }

@@ -63,9 +63,10 @@ class CudaContext : public std::enable_shared_from_this<CudaContext> {
   DeviceScratch upload(const void* host, size_t bytes, const char* op);
   // Host bytes into existing device memory through pinned staging (no host sync).
   void upload_into(void* dev, const void* host, size_t bytes, const char* op);
-  // n host floats into n bf16 values of existing device memory: converted (round to nearest
-  // even) over the worker pool straight into pinned staging, so half the bytes cross the bus.
-  void upload_into_bf16(void* dev, const float* host, size_t n, const char* op);
+  // n host floats into n 16-bit values (dt: BF16 or F16) of existing device memory: converted
+  // (round to nearest even) over the worker pool straight into pinned staging, so half the
+  // bytes cross the bus.
+  void upload_into_16(void* dev, const float* host, size_t n, DType dt, const char* op);
   // Device -> host, synchronous (waits for the stream).
   void download(void* host, const void* dev, size_t bytes, const char* op);
   void synchronize(const char* op);

@@ -1,16 +1,19 @@
 // Device helpers shared by the kernels: dtype-generic loads/stores, warp/block reductions and
-// the launch-size helper. Activations are bf16 (sometimes f32); weights F32, F16 or BF16.
+// the launch-size helper. Activations are bf16 (the vision encoder's f16; sometimes f32);
+// weights F32, F16 or BF16.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
 
 namespace folio::cuda {
 
 using bf16 = __nv_bfloat16;
+using f16 = __half;
 
 __device__ __forceinline__ float to_f32(float v) { return v; }
 __device__ __forceinline__ float to_f32(bf16 v) { return __bfloat162float(v); }
@@ -22,6 +25,37 @@ template <>
 __device__ __forceinline__ float from_f32<float>(float v) { return v; }
 template <>
 __device__ __forceinline__ bf16 from_f32<bf16>(float v) { return __float2bfloat16_rn(v); }
+template <>
+__device__ __forceinline__ f16 from_f32<f16>(float v) { return __float2half_rn(v); }
+
+// Two 16-bit values (bf16 or f16, T) in one 32-bit word, low half first: how the vectorised
+// kernels and the mma fragments hold them.
+template <class T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+  static_assert(sizeof(T) == 2, "pack2 is for 16-bit types");
+  uint32_t r;
+  if constexpr (std::is_same_v<T, bf16>) {
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    memcpy(&r, &v, 4);
+  } else {
+    const __half2 v = __floats2half2_rn(lo, hi);
+    memcpy(&r, &v, 4);
+  }
+  return r;
+}
+template <class T>
+__device__ __forceinline__ float2 unpack2(uint32_t bits) {
+  static_assert(sizeof(T) == 2, "unpack2 is for 16-bit types");
+  if constexpr (std::is_same_v<T, bf16>) {
+    __nv_bfloat162 v;
+    memcpy(&v, &bits, 4);
+    return __bfloat1622float2(v);
+  } else {
+    __half2 v;
+    memcpy(&v, &bits, 4);
+    return __half22float2(v);
+  }
+}
 
 // Element i of a weight whose dtype is only known at run time (uniform branch).
 __device__ __forceinline__ float load_any(const void* p, int dt, int64_t i) {

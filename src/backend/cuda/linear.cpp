@@ -1,6 +1,7 @@
-// linear via cuBLASLt: bf16 x bf16 -> bf16/f32 with fp32 accumulation (CUBLAS_COMPUTE_32F), or
-// f32 x f32 -> f32 in full fp32. Other weight dtypes (F16, F32 with bf16 activations) are converted
-// to bf16 into scratch per call: correct but slow, meant for small tables, not the model's GEMMs.
+// linear via cuBLASLt: bf16 x bf16 -> bf16/f32 or f16 x f16 -> f16/f32 (the vision encoder) with
+// fp32 accumulation (CUBLAS_COMPUTE_32F), or f32 x f32 -> f32 in full fp32. A weight of another
+// dtype than the 16-bit activations is converted into scratch per call: correct but slow, meant
+// for small tables, not the model's GEMMs (the loader stores the vision weights in f16).
 // The bias goes through the epilogue when cuBLASLt has an algorithm for it, else a separate kernel.
 #include <cstdint>
 #include <string>
@@ -104,19 +105,28 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
   // A few bf16 rows (decode of small batches): the warp-per-column kernel of gemv.cu.
   if (accumulate ? !bias && linear_add_small(ctx, x, w, y) : linear_small_rows(ctx, x, w, bias, y)) return;
 
-  // Bring (x, w) to a combination cuBLASLt runs: both bf16 or both f32 (f32 only with f32 y).
+  // Bring (x, w) to a combination cuBLASLt runs: both f16 or both bf16 (the first 16-bit type
+  // among x, w and y decides: an f32 residual read by f16 weights goes in as f16), or both f32
+  // (f32 only with f32 y).
   Tensor xs = x, ws = w;
   const bool all_f32 = x.dtype() == DType::kF32 && w.dtype() == DType::kF32 && y.dtype() == DType::kF32;
   if (!all_f32) {
-    if (x.dtype() != DType::kBF16) {
-      xs = ctx.alloc_tensor(x.shape(), DType::kBF16, kOp);
+    DType t16 = DType::kBF16;
+    for (const DType dt : {x.dtype(), w.dtype(), y.dtype()})
+      if (dt == DType::kF16 || dt == DType::kBF16) {
+        t16 = dt;
+        break;
+      }
+    if (x.dtype() != t16) {
+      xs = ctx.alloc_tensor(x.shape(), t16, kOp);
       convert(ctx, x, xs, kOp);
     }
-    if (w.dtype() != DType::kBF16) {
-      ws = ctx.alloc_tensor(w.shape(), DType::kBF16, kOp);
+    if (w.dtype() != t16) {
+      ws = ctx.alloc_tensor(w.shape(), t16, kOp);
       convert(ctx, w, ws, kOp);
     }
-    require(y.dtype() == DType::kBF16 || y.dtype() == DType::kF32, kOp, "y must be BF16 or F32: " + shapes);
+    require(y.dtype() == t16 || y.dtype() == DType::kF32, kOp,
+            std::string("y must be ") + dtype_name(t16) + " or F32: " + shapes);
   }
   if (K == 0) fail(kOp, "K is 0: " + shapes);
 

@@ -44,8 +44,7 @@ __device__ __forceinline__ void load4(const T* p, float v[4]) {
     v[0] = f.x, v[1] = f.y, v[2] = f.z, v[3] = f.w;
   } else {
     const uint2 u = *reinterpret_cast<const uint2*>(p);
-    const float2 a = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&u.x));
-    const float2 c = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&u.y));
+    const float2 a = unpack2<T>(u.x), c = unpack2<T>(u.y);
     v[0] = a.x, v[1] = a.y, v[2] = c.x, v[3] = c.y;
   }
 }
@@ -54,11 +53,7 @@ __device__ __forceinline__ void store4(Y* p, const float v[4]) {
   if constexpr (sizeof(Y) == 4) {
     *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
   } else {
-    const __nv_bfloat162 a = __floats2bfloat162_rn(v[0], v[1]), c = __floats2bfloat162_rn(v[2], v[3]);
-    uint2 u;
-    u.x = *reinterpret_cast<const uint32_t*>(&a);
-    u.y = *reinterpret_cast<const uint32_t*>(&c);
-    *reinterpret_cast<uint2*>(p) = u;
+    *reinterpret_cast<uint2*>(p) = make_uint2(pack2<Y>(v[0], v[1]), pack2<Y>(v[2], v[3]));
   }
 }
 

@@ -6,11 +6,11 @@
 namespace folio::cuda {
 
 // For the 16 query rows of a warp (A fragments qf), the products q · R[t] with every row t of a
-// [2*gdim - 1, D] table (any float dtype, rounded to bf16 for the mma), handed to
+// [2*gdim - 1, D] table (any float dtype, rounded to T, the queries' type, for the mma), handed to
 // use(ri, c, value): ri 0/1 = the fragment's row g / g + 8, c = qpos[ri] + gdim - 1 - t the grid
 // coordinate (row or column) of the keys that the product biases, only where c is in [0, gdim)
 // and the row is valid.
-template <int D, class Use>
+template <int D, class T, class Use>
 __device__ __forceinline__ void rel_pos_products(const uint32_t (&qf)[D / 16][4], const void* table, int dt, int gdim,
                                                  const int (&qpos)[2], const bool (&valid)[2], int lane, Use&& use) {
   const int g = lane >> 2, tig = lane & 3, ntab = 2 * gdim - 1;
@@ -22,10 +22,10 @@ __device__ __forceinline__ void rel_pos_products(const uint32_t (&qf)[D / 16][4]
       uint32_t b0 = 0, b1 = 0;
       if (trow < ntab) {
         const int64_t e = int64_t(trow) * D + kc * 16 + tig * 2;
-        b0 = pack_bf16(load_any(table, dt, e), load_any(table, dt, e + 1));
-        b1 = pack_bf16(load_any(table, dt, e + 8), load_any(table, dt, e + 9));
+        b0 = pack2<T>(load_any(table, dt, e), load_any(table, dt, e + 1));
+        b1 = pack2<T>(load_any(table, dt, e + 8), load_any(table, dt, e + 9));
       }
-      mma_16816(acc, qf[kc], b0, b1);
+      mma_16816<T>(acc, qf[kc], b0, b1);
     }
 #pragma unroll
     for (int e = 0; e < 4; ++e) {

@@ -10,7 +10,7 @@ const Tensor& ClipEncoder::pos_for(int grid) {
   auto it = pos_cache_.find(grid);
   if (it == pos_cache_.end())
     it = pos_cache_
-             .emplace(grid, be_.upload_f32(clip_pos_embed_for_grid(w_.position_embedding, w_.class_embedding, grid)))
+             .emplace(grid, be_.to_device(clip_pos_embed_for_grid(w_.position_embedding, w_.class_embedding, grid)))
              .first;
   return it->second;
 }
@@ -37,13 +37,13 @@ Tensor ClipEncoder::forward(const Tensor& sam, int batch, int grid, const Trace&
   spec.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   spec.int8 = w_.int8;
   for (const ClipLayerWeights& lw : w_.layers) {
-    Tensor xn = layer_norm_new(be_, x, lw.ln1, cfg_.eps);
+    Tensor xn = vision_layer_norm(be_, x, lw.ln1, cfg_.eps);
     Qkv qkv = project_qkv(be_, xn, lw.qkv);
-    Tensor a = be_.empty(x.shape(), be_.act_dtype());
+    Tensor a = be_.empty(x.shape(), be_.vision_dtype());
     be_.attention(qkv.q, qkv.k, qkv.v, a, spec);
     // The residual adds and the MLP ride on the products (fused by backends that can).
     be_.linear_then(a, lw.out.w, lw.out.bias(), Backend::LinearThen::kAddTo, x);
-    Tensor hn = layer_norm_new(be_, x, lw.ln2, cfg_.eps);
+    Tensor hn = vision_layer_norm(be_, x, lw.ln2, cfg_.eps);
     be_.mlp_add(hn, lw.fc1.w, lw.fc1.bias(), Backend::LinearThen::kQuickGelu, lw.fc2.w, lw.fc2.bias(), x);
   }
   trace(t, "clip_" + view, x);

@@ -93,7 +93,7 @@ std::vector<float> Decoder::prefill_paged_batch(PagedKvCache& cache, const Tenso
           throw invalid_input("the prompt has " + std::to_string(next) + " image placeholders but the image block has " +
                               std::to_string(s.image_embeds->dim(0)) + " rows");
         if (next > 0) {
-          Tensor img = be_.empty({T, cfg_.hidden}, be_.act_dtype());
+          Tensor img = be_.empty({T, cfg_.hidden}, s.image_embeds->dtype());  // no rounding before the fp32 add
           be_.gather_rows(*s.image_embeds, image_idx, img);
           Tensor rows = h.rows(off, off + T);
           be_.add(rows, img, rows);

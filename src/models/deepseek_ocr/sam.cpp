@@ -46,7 +46,7 @@ std::vector<int32_t> window_merge_index(int batch, int grid, int win) {
 const Tensor& SamEncoder::pos_for(int grid) {
   auto it = pos_cache_.find(grid);
   if (it == pos_cache_.end())
-    it = pos_cache_.emplace(grid, be_.upload_f32(sam_pos_embed_for_grid(w_.pos_embed, grid))).first;
+    it = pos_cache_.emplace(grid, be_.to_device(sam_pos_embed_for_grid(w_.pos_embed, grid))).first;  // f32: added to the f32 residual
   return it->second;
 }
 
@@ -56,8 +56,8 @@ const std::pair<Tensor, Tensor>& SamEncoder::rel_tables_for(int block, int grid)
   if (it == rel_cache_.end()) {
     const SamBlockWeights& bw = w_.blocks.at(block);
     it = rel_cache_
-             .emplace(key, std::make_pair(be_.upload_f32(rel_pos_for_length(bw.rel_pos_h, 2 * grid - 1)),
-                                          be_.upload_f32(rel_pos_for_length(bw.rel_pos_w, 2 * grid - 1))))
+             .emplace(key, std::make_pair(be_.to_device(rel_pos_for_length(bw.rel_pos_h, 2 * grid - 1)),
+                                          be_.to_device(rel_pos_for_length(bw.rel_pos_w, 2 * grid - 1))))
              .first;
   }
   return it->second;
@@ -78,23 +78,23 @@ Tensor SamEncoder::forward(const std::vector<float>& pixels, int batch, int size
 Tensor SamEncoder::patch_rows(const std::vector<const float*>& views, int size) {
   const int P = cfg_.patch, G = size / P;
   const int64_t B = static_cast<int64_t>(views.size()), GG = int64_t(G) * G;
-  // The planes are in the activation dtype: the patch rows are converted to it anyway, and a
-  // bf16 view is half the bytes to convert, stage and copy (6 MB instead of 12 for Base).
-  Tensor planes = be_.empty({B * 3, size, size, 1}, be_.act_dtype());
+  // The planes are in the vision dtype: the patch rows are converted to it anyway, and a
+  // 16-bit view is half the bytes to convert, stage and copy (6 MB instead of 12 for Base).
+  Tensor planes = be_.empty({B * 3, size, size, 1}, be_.vision_dtype());
   for (int64_t b = 0; b < B; ++b) {
     Tensor view = planes.rows(b * 3, b * 3 + 3);
     const Tensor host = Tensor::wrap(const_cast<float*>(views[b]), view.shape(), DType::kF32, nullptr, Device::kCPU);
     be_.write(view, host);
   }
-  Tensor cols = be_.empty({B * 3 * GG, int64_t(P) * P}, be_.act_dtype());
+  Tensor cols = be_.empty({B * 3 * GG, int64_t(P) * P}, be_.vision_dtype());
   be_.im2col(planes, P, P, 0, cols);
   // Row (b, g, c) of the output <- row (b, c, g) of cols; then [B*G*G, 3*P*P], converted to
-  // the activation dtype by the gather.
+  // the vision dtype by the gather.
   std::vector<int32_t> idx(static_cast<size_t>(B * GG * 3));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t g = 0; g < GG; ++g)
       for (int c = 0; c < 3; ++c) idx[(b * GG + g) * 3 + c] = static_cast<int32_t>((b * 3 + c) * GG + g);
-  Tensor patches = be_.empty({B * GG * 3, int64_t(P) * P}, be_.act_dtype());
+  Tensor patches = be_.empty({B * GG * 3, int64_t(P) * P}, be_.vision_dtype());
   be_.gather_rows(cols, idx, patches);
   return patches.reshape({B * GG, int64_t(3) * P * P});
 }
@@ -104,7 +104,7 @@ Tensor SamEncoder::forward_views(const std::vector<const float*>& views, int siz
   const int batch = static_cast<int>(views.size());
   if (batch < 1 || size % (P * 4) != 0)
     throw internal_error("SAM: " + std::to_string(batch) + " views of " + std::to_string(size) + "^2");
-  Tensor x = to_residual(be_, linear_new(be_, patch_rows(views, size), w_.patch_embed));  // [B*G*G, C]
+  Tensor x = to_residual(be_, vision_linear(be_, patch_rows(views, size), w_.patch_embed));  // [B*G*G, C]
   x = x.reshape({batch, int64_t(G) * G, C});
   be_.add_broadcast(x, pos_for(G));
   x = x.reshape({int64_t(batch) * G * G, C});
@@ -112,7 +112,7 @@ Tensor SamEncoder::forward_views(const std::vector<const float*>& views, int siz
   for (int i = 0; i < cfg_.layers; ++i) x = block(x, i, batch, G);
 
   // Neck: 1x1 conv (a linear over channels), LayerNorm2d, 3x3 conv, LayerNorm2d.
-  Tensor n = linear_new(be_, x, w_.neck0, nullptr);
+  Tensor n = linear_new(be_, x, w_.neck0, nullptr, be_.vision_dtype());
   be_.layer_norm(n, w_.neck1.w, w_.neck1.b, cfg_.eps, n);
   n = conv3x3(n, w_.neck2, batch, G, cfg_.neck, 1);
   be_.layer_norm(n, w_.neck3.w, w_.neck3.b, cfg_.eps, n);
@@ -124,30 +124,30 @@ Tensor SamEncoder::forward_views(const std::vector<const float*>& views, int siz
 
 Tensor SamEncoder::conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride) {
   const int out_grid = (grid + 2 - 3) / stride + 1;
-  Tensor cols = be_.empty({int64_t(batch) * out_grid * out_grid, int64_t(channels) * 9}, be_.act_dtype());
+  Tensor cols = be_.empty({int64_t(batch) * out_grid * out_grid, int64_t(channels) * 9}, be_.vision_dtype());
   be_.im2col(x.reshape({batch, grid, grid, channels}), 3, stride, 1, cols);
-  return linear_new(be_, cols, w, nullptr);
+  return linear_new(be_, cols, w, nullptr, be_.vision_dtype());
 }
 
 Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
   const SamBlockWeights& bw = w_.blocks.at(index);
-  Tensor xn = layer_norm_new(be_, x, bw.norm1, cfg_.eps);
+  Tensor xn = vision_layer_norm(be_, x, bw.norm1, cfg_.eps);
   Tensor attn;
   if (bw.global) {
     attn = attention(xn.reshape({batch, int64_t(grid) * grid, cfg_.width}), index, grid).reshape({-1, cfg_.width});
   } else {
     const int win = cfg_.window;
     const int nw = (grid + win - 1) / win;
-    Tensor windows = be_.empty({int64_t(batch) * nw * nw, int64_t(win) * win, cfg_.width}, be_.act_dtype());
+    Tensor windows = be_.empty({int64_t(batch) * nw * nw, int64_t(win) * win, cfg_.width}, be_.vision_dtype());
     be_.gather_rows(xn, window_partition_index(batch, grid, win), windows);
     Tensor wa = attention(windows, index, win);
-    attn = be_.empty({int64_t(batch) * grid * grid, cfg_.width}, be_.act_dtype());
+    attn = be_.empty({int64_t(batch) * grid * grid, cfg_.width}, be_.vision_dtype());
     be_.gather_rows(wa.reshape({-1, cfg_.width}), window_merge_index(batch, grid, win), attn);
   }
   // The output projection is per token, so it runs after the windows are merged (no work on
   // their padding) and adds into the residual stream (fused by backends that can).
   be_.linear_then(attn, bw.proj.w, bw.proj.bias(), Backend::LinearThen::kAddTo, x);
-  Tensor hn = layer_norm_new(be_, x, bw.norm2, cfg_.eps);
+  Tensor hn = vision_layer_norm(be_, x, bw.norm2, cfg_.eps);
   // MLP added to the residual (fused by backends that can).
   be_.mlp_add(hn, bw.lin1.w, bw.lin1.bias(), Backend::LinearThen::kGeluErf, bw.lin2.w, bw.lin2.bias(), x);
   return x;
@@ -168,7 +168,7 @@ Tensor SamEncoder::attention(const Tensor& xs, int index, int grid) {
   const auto& tabs = rel_tables_for(index, grid);
   spec.rel_pos_h = tabs.first;
   spec.rel_pos_w = tabs.second;
-  Tensor out = be_.empty(xs.shape(), be_.act_dtype());
+  Tensor out = be_.empty(xs.shape(), be_.vision_dtype());
   be_.attention(qkv.q, qkv.k, qkv.v, out, spec);
   return out;
 }

@@ -9,7 +9,7 @@ Qkv project_qkv(Backend& be, const Tensor& x, const LinearWeights& qkv) {
   for (int i = 0; i < 3; ++i) {
     Tensor w = qkv.w.rows(i * d, (i + 1) * d);
     Tensor b = qkv.b.rows(i * d, (i + 1) * d);
-    *parts[i] = linear_new(be, x, w, &b);
+    *parts[i] = linear_new(be, x, w, &b, be.vision_dtype());
   }
   return out;
 }

@@ -26,14 +26,17 @@ inline void trace(const Trace& t, const std::string& name, const Tensor& v) {
 using RouteHook = std::function<void(int layer, const Tensor& xn, const Tensor& router, std::vector<int32_t>& ids,
                                      std::vector<float>& weights)>;
 
-inline Tensor linear_new(Backend& be, const Tensor& x, const LinearWeights& l) { return linear_new(be, x, l.w, l.bias()); }
+// The vision encoder's helpers below produce Backend::vision_dtype() tensors.
+inline Tensor vision_linear(Backend& be, const Tensor& x, const LinearWeights& l) {
+  return linear_new(be, x, l.w, l.bias(), be.vision_dtype());
+}
 
 // The q, k and v parts of a fused [3*D, D] projection are row ranges of its weight and bias;
 // running them as three products avoids strided views of one fused output.
 struct Qkv {
   Tensor q, k, v;
 };
-Qkv project_qkv(Backend& be, const Tensor& x, const LinearWeights& qkv);
+Qkv project_qkv(Backend& be, const Tensor& x, const LinearWeights& qkv);  // vision dtype
 
 // x as a residual-stream tensor (Backend::residual_dtype()): x itself when it already is one,
 // else an fp32 copy (the residual dtype is F32 whenever it differs from the activations').
@@ -44,8 +47,8 @@ inline Tensor to_residual(Backend& be, const Tensor& x) {
   return r;
 }
 
-inline Tensor layer_norm_new(Backend& be, const Tensor& x, const NormWeights& n, float eps) {
-  Tensor y = be.empty(x.shape(), be.act_dtype());
+inline Tensor vision_layer_norm(Backend& be, const Tensor& x, const NormWeights& n, float eps) {
+  Tensor y = be.empty(x.shape(), be.vision_dtype());
   be.layer_norm(x, n.w, n.b, eps, y);
   return y;
 }

@@ -52,12 +52,12 @@ Tensor VisionEncoder::encode_views(const std::vector<const float*>& views, int s
   idx.reserve(batch * tokens);
   for (int b = 0; b < batch; ++b)
     for (int64_t i = 0; i < tokens; ++i) idx.push_back(static_cast<int32_t>(b * (tokens + 1) + 1 + i));
-  Tensor clip_tokens = be_.empty({batch * tokens, cfg_.clip.width}, be_.act_dtype());
+  Tensor clip_tokens = be_.empty({batch * tokens, cfg_.clip.width}, be_.vision_dtype());
   be_.gather_rows(clip.reshape({-1, cfg_.clip.width}), idx, clip_tokens);
   // CLIP first, SAM second along channels (§3.3).
-  Tensor fused = be_.empty({batch * tokens, int64_t(cfg_.projector_in)}, be_.act_dtype());
+  Tensor fused = be_.empty({batch * tokens, int64_t(cfg_.projector_in)}, be_.vision_dtype());
   be_.concat_cols(clip_tokens, sam, fused);
-  Tensor proj = linear_new(be_, fused, w_.projector);
+  Tensor proj = vision_linear(be_, fused, w_.projector);
   trace(t, "proj_" + name, proj);
   return proj;
 }
@@ -68,7 +68,7 @@ const Tensor& VisionEncoder::marks() {
   if (!marks_.defined()) {
     std::vector<float> rows = w_.image_newline.to_vector_f32(), sep = w_.view_separator.to_vector_f32();
     rows.insert(rows.end(), sep.begin(), sep.end());
-    marks_ = be_.upload_f32(Tensor::from_f32(rows, {2, int64_t(cfg_.projector_out)}));
+    marks_ = be_.to_device(Tensor::from_f32(rows, {2, int64_t(cfg_.projector_out)}));  // f32, converted by the gathers
   }
   return marks_;
 }
@@ -139,9 +139,10 @@ Tensor VisionEncoder::encode_batch(const std::vector<const ViewPixels*>& pages, 
   }
 
   const int64_t rows = static_cast<int64_t>(from_tiles.size());
-  Tensor embeds = be_.empty({rows, H}, be_.act_dtype());
+  // In the vision dtype: the decoder adds these rows to its fp32 residual stream as they are.
+  Tensor embeds = be_.empty({rows, H}, be_.vision_dtype());
   be_.gather_rows(marks(), from_marks, embeds);
-  Tensor part = be_.empty({rows, H}, be_.act_dtype());
+  Tensor part = be_.empty({rows, H}, be_.vision_dtype());
   be_.gather_rows(proj_global, from_global, part);
   be_.add(embeds, part, embeds);
   if (total_tiles) {

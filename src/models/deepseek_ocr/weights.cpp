@@ -1,8 +1,10 @@
 #include "models/deepseek_ocr/weights.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
+#include "core/bf16.h"
 #include "core/error.h"
 #include "weights/checkpoint.h"
 #include "weights/pack_int8.h"
@@ -25,12 +27,19 @@ class Binder {
   bool int8 = false;
 
   // A vision-encoder matrix: packed int8 when asked (see WeightOptions) and its row count
-  // fits the packed layout (a multiple of 16; every full-size matrix does), else as stored.
+  // fits the packed layout (a multiple of 16; every full-size matrix does), else in the
+  // backend's vision dtype where that is a 16-bit type (f16 on CUDA: the products then read
+  // it directly), else as stored.
   Tensor encoder_matrix(const Tensor& w) {
-    if (!pack_encoder || !can_pack_rows_int8(w)) return be_.to_device(w);
-    return be_.to_device(pack_rows_int8(w));
+    if (pack_encoder && can_pack_rows_int8(w)) return be_.to_device(pack_rows_int8(w));
+    return be_.to_device(in_vision_dtype(w, "matrix"));
   }
   bool pack_encoder = false;
+  // Vision biases follow their matrices into the 16-bit vision dtype, so that the products'
+  // epilogues add them (the residual adds convert them to f32 per call, as before).
+  Tensor encoder_bias(const std::string& name, int64_t n) {
+    return be_.to_device(pack_encoder ? ck_.get(name, {n}) : in_vision_dtype(ck_.get(name, {n}), name));
+  }
 
   Tensor get(const std::string& name, const Shape& shape) { return be_.to_device(ck_.get(name, shape)); }
   // A convolution kernel [out, in, k, k] viewed as a matrix [out, in*k*k].
@@ -41,7 +50,7 @@ class Binder {
   LinearWeights linear(const std::string& name, int64_t out, int64_t in, bool bias) {
     LinearWeights l;
     l.w = encoder_matrix(ck_.get(name + ".weight", {out, in}));
-    if (bias) l.b = get(name + ".bias", {out});
+    if (bias) l.b = encoder_bias(name + ".bias", out);
     return l;
   }
   NormWeights norm(const std::string& name, int64_t d, bool bias) {
@@ -58,6 +67,25 @@ class Binder {
  private:
   Checkpoint& ck_;
   Backend& be_;
+
+  Tensor in_vision_dtype(const Tensor& w, const std::string& what) {
+    const DType vt = be_.vision_dtype();
+    if ((vt != DType::kF16 && vt != DType::kBF16) || w.dtype() == vt) return w;
+    Tensor c = w.to_16bit(vt);
+    if (vt == DType::kF16) {
+      // f16 tops out at 65504: a weight beyond it would become inf. Refuse rather than compute
+      // garbage (no published checkpoint comes near; FOLIO_CUDA_VISION=bf16 runs it anyway).
+      const uint16_t* h = c.data<uint16_t>();
+      for (int64_t i = 0; i < c.numel(); ++i) {
+        if ((h[i] & 0x7c00u) != 0x7c00u) continue;  // finite in f16
+        const float src = w.dtype() == DType::kF32 ? w.data<float>()[i] : bf16_to_f32(w.data<uint16_t>()[i]);
+        if (std::isfinite(src))
+          throw invalid_input("vision " + what + " holds " + std::to_string(src) +
+                              ", outside the f16 range of the CUDA vision encoder; FOLIO_CUDA_VISION=bf16 runs it in bf16");
+      }
+    }
+    return c;
+  }
 };
 
 }  // namespace
@@ -77,7 +105,7 @@ DeepseekOcrWeights DeepseekOcrWeights::load(Checkpoint& ck, const DeepseekOcrCon
   const std::string sp = "model.sam_model.";
   const int64_t sam_head = s.width / s.heads;
   w.sam.patch_embed.w = b.conv(sp + "patch_embed.proj.weight", s.width, 3, s.patch);
-  w.sam.patch_embed.b = b.get(sp + "patch_embed.proj.bias", {s.width});
+  w.sam.patch_embed.b = b.encoder_bias(sp + "patch_embed.proj.bias", s.width);
   w.sam.pos_embed = b.host(sp + "pos_embed", {1, s.pos_grid, s.pos_grid, s.width});
   for (int i = 0; i < s.layers; ++i) {
     const std::string p = sp + "blocks." + std::to_string(i) + ".";
