@@ -5,11 +5,11 @@
 # GPU tests, writes a full-size random checkpoint to /tmp/full and measures the batching engine
 # (folio bench --concurrency C) next to the PyTorch eager baseline (scripts/gpu/baseline_torch.py).
 # STEPS picks a subset of: build tests ops conformance model compare single ab vs_old profile encoder_batch
-# profile_encoder attn_ab curve
+# profile_encoder attn_ab vision_ab curve
 # gundam memory budget baseline (ops = the op micro-benchmark, JSON lines in ops.log). conformance
 # (folio on CUDA, then the same data through PyTorch in fp32 and bf16) reads the shared data, copied beforehand into the ignored .gl/
 # (GOLDEN=dir to override; the device tool carries it with carry [".gl"]). CURVE_C="C ..." sets the
-# Base curve's concurrencies.
+# Base curve's concurrencies; NO_TORCH=1 skips the PyTorch part of conformance.
 # Every JSON result goes to $OUT (or ./batch-out) as NAME.json; logs to $OUT/logs.tar.gz.
 set -o pipefail
 steps=${1:-build tests conformance model compare single curve gundam memory budget baseline}
@@ -56,8 +56,10 @@ if has conformance; then
   grep -E "FAIL|checks" "$out/conformance_cuda.log" | tail -25
   # The same data through PyTorch in bf16 (and fp32, which must reproduce it): what a plain
   # bf16 run of the reference scores against the README's 3e-2.
-  step bf16_reference 300 python3 scripts/gpu/bf16_reference_error.py "${GOLDEN:-.gl/deepseek-ocr-v1-tiny}"
-  sed -n '/^stage /,$p' "$out/bf16_reference.log"
+  if [ -z "${NO_TORCH:-}" ]; then
+    step bf16_reference 300 python3 scripts/gpu/bf16_reference_error.py "${GOLDEN:-.gl/deepseek-ocr-v1-tiny}"
+    sed -n '/^stage /,$p' "$out/bf16_reference.log"
+  fi
 fi
 if has model; then
   [ -f "$model/config.json" ] || step model_random 240 "$folio" model random --out "$model"
@@ -126,6 +128,17 @@ if has profile_encoder; then
   step profile_encoder 400 ncu --csv --metrics gpu__time_duration.sum --cache-control none --clock-control none \
     "${bench[@]}" --mode base --pages 48 --concurrency 48 --max-tokens 2
   python3 scripts/gpu/ncu_kernel_sum.py "$out/profile_encoder.log" 30
+fi
+# The vision encoder in f16 (the default) against bf16 (FOLIO_CUDA_VISION=bf16): conformance
+# (after the conformance step, which writes the golden views) and batched encoder speed.
+if has vision_ab; then
+  FOLIO_CUDA_VISION=bf16 step conformance_vision_bf16 180 "$folio" conformance --device cuda --golden /tmp/golden-views
+  grep -E "FAIL|checks" "$out/conformance_vision_bf16.log" | tail -25
+  for i in 1 2; do
+    for v in bf16 f16; do
+      FOLIO_CUDA_VISION=$v step "encoder_batch_${v}_$i" 200 "${bench[@]}" --mode base --pages 48 --concurrency 48 --max-tokens 2
+    done
+  done
 fi
 if has curve; then
   for c in ${CURVE_C:-8 32 128 256 512}; do step "base_c$c" 300 "${bench[@]}" --mode base --pages "$c" --concurrency "$c" --max-tokens "$tokens"; done
