@@ -37,7 +37,7 @@ class VisionEncoder {
  public:
   VisionEncoder(const DeepseekOcrConfig& cfg, const DeepseekOcrWeights& w, Backend& be);
 
-  // Returns image_embeds [N, hidden] on the device.
+  // Returns image_embeds [N, hidden] on the device, in Backend::vision_dtype().
   Tensor encode(const ViewPixels& views, const Trace& t);
   // Several pages in one pass: every page's global view goes through SAM/CLIP as one batch,
   // every page's tiles as another. The pages must share the base size and (when tiled) the tile

@@ -30,9 +30,9 @@ class Binder {
   // fits the packed layout (a multiple of 16; every full-size matrix does), else in the
   // backend's vision dtype where that is a 16-bit type (f16 on CUDA: the products then read
   // it directly), else as stored.
-  Tensor encoder_matrix(const Tensor& w) {
+  Tensor encoder_matrix(const Tensor& w, const std::string& name) {
     if (pack_encoder && can_pack_rows_int8(w)) return be_.to_device(pack_rows_int8(w));
-    return be_.to_device(in_vision_dtype(w, "matrix"));
+    return be_.to_device(in_vision_dtype(w, name));
   }
   bool pack_encoder = false;
   // Vision biases follow their matrices into the 16-bit vision dtype, so that the products'
@@ -44,12 +44,12 @@ class Binder {
   Tensor get(const std::string& name, const Shape& shape) { return be_.to_device(ck_.get(name, shape)); }
   // A convolution kernel [out, in, k, k] viewed as a matrix [out, in*k*k].
   Tensor conv(const std::string& name, int64_t out, int64_t in, int64_t k) {
-    return encoder_matrix(ck_.get(name, {out, in, k, k}).reshape({out, in * k * k}));
+    return encoder_matrix(ck_.get(name, {out, in, k, k}).reshape({out, in * k * k}), name);
   }
   Tensor host(const std::string& name, const Shape& shape) { return ck_.get(name, shape); }
   LinearWeights linear(const std::string& name, int64_t out, int64_t in, bool bias) {
     LinearWeights l;
-    l.w = encoder_matrix(ck_.get(name + ".weight", {out, in}));
+    l.w = encoder_matrix(ck_.get(name + ".weight", {out, in}), name + ".weight");
     if (bias) l.b = encoder_bias(name + ".bias", out);
     return l;
   }
@@ -68,7 +68,7 @@ class Binder {
   Checkpoint& ck_;
   Backend& be_;
 
-  Tensor in_vision_dtype(const Tensor& w, const std::string& what) {
+  Tensor in_vision_dtype(const Tensor& w, const std::string& name) {
     const DType vt = be_.vision_dtype();
     if ((vt != DType::kF16 && vt != DType::kBF16) || w.dtype() == vt) return w;
     Tensor c = w.to_16bit(vt);
@@ -80,8 +80,8 @@ class Binder {
         if ((h[i] & 0x7c00u) != 0x7c00u) continue;  // finite in f16
         const float src = w.dtype() == DType::kF32 ? w.data<float>()[i] : bf16_to_f32(w.data<uint16_t>()[i]);
         if (std::isfinite(src))
-          throw invalid_input("vision " + what + " holds " + std::to_string(src) +
-                              ", outside the f16 range of the CUDA vision encoder; FOLIO_CUDA_VISION=bf16 runs it in bf16");
+          throw invalid_input(name + " holds " + std::to_string(src) + " at element " + std::to_string(i) +
+                              ", outside the f16 range of the CUDA vision encoder (FOLIO_CUDA_VISION=bf16 runs it in bf16)");
       }
     }
     return c;
