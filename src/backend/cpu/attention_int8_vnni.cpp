@@ -48,23 +48,40 @@ int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* re
     // Every key visible (SAM): the masks and the column terms depend only on the column
     // chunk, so they are set up once per row instead of per vector (the mask arithmetic is
     // scalar work on the same ports as the vector adds). Grids 64 wide (global, 1024 px) use
-    // full vectors, 40 wide (640 px tiles) and 14 wide (windows) masked ones.
+    // full vectors, 40 wide (640 px tiles) and 14 wide (windows) masked ones. One running
+    // maximum per column chunk: a single one made pass 1 a chain of dependent vmaxps (4
+    // cycles each), and the grid row came from a division per row; the maximum of the same
+    // values is the same whatever the order.
     const int64_t chunks = (grid_w + 15) / 16;
     __mmask16 mask[kMaxChunks];
-    __m512 cols[kMaxChunks];
+    __m512 cols[kMaxChunks], mxc[kMaxChunks];
     for (int64_t c = 0; c < chunks; ++c) {
       mask[c] = first_n(grid_w - 16 * c);
       cols[c] = _mm512_maskz_loadu_ps(mask[c], rel_cols + 16 * c);
+      mxc[c] = mx;
     }
-    for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
-      const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
-      for (int64_t c = 0; c < chunks; ++c) {
-        float* p = s + y0 + 16 * c;
-        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[c], p), _mm512_add_ps(rh, cols[c]));
-        _mm512_mask_storeu_ps(p, mask[c], v);
-        mx = _mm512_mask_max_ps(mx, mask[c], mx, v);
+    if (grid_w % 16 == 0) {
+      for (int64_t y0 = 0, ky = 0; y0 < n; y0 += grid_w, ++ky) {
+        const __m512 rh = _mm512_set1_ps(rel_rows[ky]);
+        for (int64_t c = 0; c < chunks; ++c) {
+          float* p = s + y0 + 16 * c;
+          const __m512 v = _mm512_add_ps(_mm512_loadu_ps(p), _mm512_add_ps(rh, cols[c]));
+          _mm512_storeu_ps(p, v);
+          mxc[c] = _mm512_max_ps(mxc[c], v);
+        }
+      }
+    } else {
+      for (int64_t y0 = 0, ky = 0; y0 < n; y0 += grid_w, ++ky) {
+        const __m512 rh = _mm512_set1_ps(rel_rows[ky]);
+        for (int64_t c = 0; c < chunks; ++c) {
+          float* p = s + y0 + 16 * c;
+          const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[c], p), _mm512_add_ps(rh, cols[c]));
+          _mm512_mask_storeu_ps(p, mask[c], v);
+          mxc[c] = _mm512_mask_max_ps(mxc[c], mask[c], mxc[c], v);
+        }
       }
     }
+    for (int64_t c = 0; c < chunks; ++c) mx = _mm512_max_ps(mx, mxc[c]);
   } else if (rel_rows) {
     for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
       const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
