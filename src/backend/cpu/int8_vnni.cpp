@@ -24,7 +24,6 @@ using namespace packed_int8;
 constexpr int kMR = 6;
 constexpr int kNV = 4;
 constexpr int64_t kKBlock = 512;
-constexpr int kMR_max = 6, kNV_max = 4;
 // Shortest k block whose tiles prefetch the next tile's outputs (see Prefetches).
 constexpr int64_t kMinPrefetchK = 128;
 // Largest Kp whose sums and zero-point terms (|code·q| <= 255 * 127 per k, |a_zero * Σq| the
@@ -45,10 +44,11 @@ inline __attribute__((always_inline)) void unroll(F&& f) {
 }
 
 // The output lines of the next tile that writes its results, requested (prefetchw) one per
-// two k steps while this tile computes: the stores of a tile's epilogue (and kAddTo's loads)
-// then find their lines in L1 instead of stalling on memory, which cost SAM's products 10-15%.
+// two k steps while this tile computes: the stores of a tile's epilogue then find their lines
+// in L1 instead of stalling on memory (10-15% of the kernel's samples in SAM's q/k/v product).
+// Only for products that store without reading y first (Int8Block::y_in_memory).
 struct Prefetches {
-  static constexpr int kMax = kMR_max * kNV_max;
+  static constexpr int kMax = kMR * kNV;
   const char* line[kMax];
   int count = 0;
 };
