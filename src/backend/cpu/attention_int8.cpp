@@ -61,6 +61,7 @@ Int8Block block(const uint8_t* a, const float* a_scale, const int32_t* a_zero, i
   b.y = y;
   b.ldy = ldy;
   b.scratch = scratch;
+  b.y_in_memory = false;  // one block of logits or of a head's outputs: in L2
   return b;
 }
 

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <vector>
 
 #include "backend/cpu/attention_int8.h"
 #include "backend/cpu/vec_math_constants.h"
@@ -48,23 +49,50 @@ int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* re
     // Every key visible (SAM): the masks and the column terms depend only on the column
     // chunk, so they are set up once per row instead of per vector (the mask arithmetic is
     // scalar work on the same ports as the vector adds). Grids 64 wide (global, 1024 px) use
-    // full vectors, 40 wide (640 px tiles) and 14 wide (windows) masked ones.
+    // full vectors, 40 wide (640 px tiles) and 14 wide (windows) masked ones. One running
+    // maximum per column chunk: a single one made pass 1 a chain of dependent vmaxps (4
+    // cycles each), and the grid row came from a division per row; the maximum of the same
+    // values is the same whatever the order.
     const int64_t chunks = (grid_w + 15) / 16;
     __mmask16 mask[kMaxChunks];
-    __m512 cols[kMaxChunks];
+    __m512 cols[kMaxChunks], mxc[kMaxChunks];
     for (int64_t c = 0; c < chunks; ++c) {
       mask[c] = first_n(grid_w - 16 * c);
       cols[c] = _mm512_maskz_loadu_ps(mask[c], rel_cols + 16 * c);
+      mxc[c] = mx;
     }
-    for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
-      const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);
-      for (int64_t c = 0; c < chunks; ++c) {
-        float* p = s + y0 + 16 * c;
-        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask[c], p), _mm512_add_ps(rh, cols[c]));
-        _mm512_mask_storeu_ps(p, mask[c], v);
-        mx = _mm512_mask_max_ps(mx, mask[c], mx, v);
+    if (grid_w % 16 == 0) {
+      for (int64_t y0 = 0, ky = 0; y0 < n; y0 += grid_w, ++ky) {
+        const __m512 rh = _mm512_set1_ps(rel_rows[ky]);
+        for (int64_t c = 0; c < chunks; ++c) {
+          float* p = s + y0 + 16 * c;
+          const __m512 v = _mm512_add_ps(_mm512_loadu_ps(p), _mm512_add_ps(rh, cols[c]));
+          _mm512_storeu_ps(p, v);
+          mxc[c] = _mm512_max_ps(mxc[c], v);
+        }
       }
+    } else {
+      // The terms rh + cols first, into their own row (masked stores only), then s + terms in
+      // full vectors: in place, each grid row's masked load overlapped the previous row's
+      // masked store, and waited for it to reach L1 (a chain through memory that took 40% of
+      // the softmax of SAM's 14 x 14 windows). Same sums, same order.
+      thread_local std::vector<float> terms_row;
+      terms_row.resize(static_cast<size_t>(n + 16));
+      float* const terms = terms_row.data();
+      for (int64_t y0 = 0, ky = 0; y0 < n; y0 += grid_w, ++ky) {
+        const __m512 rh = _mm512_set1_ps(rel_rows[ky]);
+        for (int64_t c = 0; c < chunks; ++c) _mm512_mask_storeu_ps(terms + y0 + 16 * c, mask[c], _mm512_add_ps(rh, cols[c]));
+      }
+      __m512 row_max = mx;
+      for (int64_t j = 0; j < n; j += 16) {
+        const __mmask16 m = first_n(n - j);
+        const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, s + j), _mm512_maskz_loadu_ps(m, terms + j));
+        _mm512_mask_storeu_ps(s + j, m, v);
+        row_max = _mm512_mask_max_ps(row_max, m, row_max, v);
+      }
+      mxc[0] = row_max;
     }
+    for (int64_t c = 0; c < chunks; ++c) mx = _mm512_max_ps(mx, mxc[c]);
   } else if (rel_rows) {
     for (int64_t y0 = 0; y0 < n; y0 += grid_w) {
       const __m512 rh = _mm512_set1_ps(rel_rows[y0 / grid_w]);

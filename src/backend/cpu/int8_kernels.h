@@ -29,6 +29,11 @@ struct Int8Block {
   bool accumulate = false;         // y += result (bias ignored) instead of y = result + bias
   Int8Then then = Int8Then::kStore;  // what happens to result + bias (when !accumulate)
   int32_t* scratch = nullptr;      // rows * 64 int32: partial sums kept between K blocks
+  // y is a large output that is written without being read (kStore or an activation): the
+  // VNNI kernel then asks for each tile's output lines while the tile before it computes, as
+  // stores alone do not start the hardware prefetchers (y's loads in kAddTo do). Set false
+  // where y stays in cache (small blocks).
+  bool y_in_memory = true;
 };
 
 void int8_block_vnni(const Int8Block& b);

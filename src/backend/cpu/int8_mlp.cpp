@@ -70,6 +70,7 @@ void mlp_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w1, con
       first.ldy = N1;
       first.scratch = scratch.data();
       first.then = act;
+      first.y_in_memory = false;
       int8_block_vnni(first);
       quantize_rows_u8_vnni(mid.data(), N1, rows, N1, Kp2, codes2.data(), scale2.data(), zero2.data());
       Int8Block second = first;
