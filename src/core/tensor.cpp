@@ -152,7 +152,7 @@ Tensor Tensor::to_f32() const {
 }
 
 Tensor Tensor::to_16bit(DType dt) const {
-  if (dt != DType::kF16 && dt != DType::kBF16) throw internal_error("to_16bit: F16 or BF16 expected");
+  if (!is_16bit_float(dt)) throw internal_error("to_16bit: F16 or BF16 expected");
   if (dtype_ == dt) return *this;
   const Tensor f = to_f32();
   Tensor t = empty(shape_, dt);

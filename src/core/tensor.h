@@ -20,6 +20,8 @@ enum class Device : uint8_t { kCPU, kCUDA };
 
 size_t dtype_size(DType dt);
 const char* dtype_name(DType dt);
+// F16 or BF16: the 16-bit float dtypes (activations of the CUDA backend).
+inline bool is_16bit_float(DType dt) { return dt == DType::kF16 || dt == DType::kBF16; }
 
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);

@@ -50,7 +50,7 @@ void run_act(CudaContext& ctx, const char* op, Tensor& x) {
   require_device(x, op, "x");
   const int64_t n = x.numel();
   if (n == 0) return;
-  const bool x8 = (x.dtype() == DType::kBF16 || x.dtype() == DType::kF16) && n % 8 == 0 && pointer_alignment(x.raw()) >= 16;
+  const bool x8 = is_16bit_float(x.dtype()) && n % 8 == 0 && pointer_alignment(x.raw()) >= 16;
   if (x8 && x.dtype() == DType::kBF16) {
     act_x8_kernel<bf16, A><<<grid_for(n / 8, 256), 256, 0, ctx.stream()>>>(static_cast<uint4*>(x.raw()), n / 8);
   } else if (x8) {

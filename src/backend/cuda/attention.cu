@@ -232,7 +232,7 @@ void attention(CudaContext& ctx, const Tensor& q, const Tensor& k, const Tensor&
                              describe("out", out) + ", heads " + std::to_string(H) + ", head_dim " + std::to_string(D) +
                              (spec.causal ? ", causal" : "") + (spec.rel_pos_h.defined() ? ", rel-pos" : "");
   const DType dt = q.dtype();
-  require((dt == DType::kBF16 || dt == DType::kF16) && k.dtype() == dt && v.dtype() == dt && out.dtype() == dt, op,
+  require(is_16bit_float(dt) && k.dtype() == dt && v.dtype() == dt && out.dtype() == dt, op,
           "q, k, v, out must be all BF16 or all F16: " + shapes);
   require(q.ndim() == 3 && k.ndim() == 3 && v.ndim() == 3 && out.shape() == q.shape() && k.shape() == v.shape(), op,
           "expected q/out [B, Nq, H*D], k/v [B, Nk, H*D]: " + shapes);

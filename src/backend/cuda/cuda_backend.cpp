@@ -26,8 +26,6 @@ DType vision_dtype_from_env() {
   return v && std::strcmp(v, "bf16") == 0 ? DType::kBF16 : DType::kF16;
 }
 
-bool is16(DType dt) { return dt == DType::kBF16 || dt == DType::kF16; }
-
 class CudaBackend final : public Backend {
  public:
   CudaBackend() : ctx_(std::make_shared<cuda::CudaContext>()) {}
@@ -87,7 +85,7 @@ class CudaBackend final : public Backend {
 
   void write(Tensor& dst, const Tensor& host) override {
     cuda::require_device(dst, "write", "dst");
-    const bool to_16 = host.dtype() == DType::kF32 && is16(dst.dtype());
+    const bool to_16 = host.dtype() == DType::kF32 && is_16bit_float(dst.dtype());
     cuda::require(dst.numel() == host.numel() && (dst.dtype() == host.dtype() || to_16) && host.device() == Device::kCPU,
                   "write", cuda::describe("host", host) + " into " + cuda::describe("dst", dst));
     if (to_16)
@@ -180,7 +178,7 @@ class CudaBackend final : public Backend {
   // beta 1 and adds the bias in its epilogue, so no bf16 temporary is written and read back
   // (and the product is not rounded to bf16 before the add).
   void linear_then(const Tensor& x, const Tensor& w, const Tensor* bias, LinearThen then, Tensor& y) override {
-    if (fused_ && then == LinearThen::kAddTo && y.dtype() == DType::kF32 && is16(x.dtype()) && w.dtype() == x.dtype())
+    if (fused_ && then == LinearThen::kAddTo && y.dtype() == DType::kF32 && is_16bit_float(x.dtype()) && w.dtype() == x.dtype())
       return cuda::linear(*ctx_, x, w, bias, y, /*accumulate=*/true);
     Backend::linear_then(x, w, bias, then, y);
   }

@@ -113,7 +113,7 @@ void linear(CudaContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bi
   if (!all_f32) {
     DType t16 = DType::kBF16;
     for (const DType dt : {x.dtype(), w.dtype(), y.dtype()})
-      if (dt == DType::kF16 || dt == DType::kBF16) {
+      if (is_16bit_float(dt)) {
         t16 = dt;
         break;
       }

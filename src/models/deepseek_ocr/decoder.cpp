@@ -90,7 +90,8 @@ void Decoder::ffn_block(Tensor& h, const DecoderLayerWeights& lw, bool routing_o
     be_.moe_add(xn, ids, weights, cfg_.top_k, lw.experts, lw.shared, h);
     return;
   }
-  // Prefill: the counts per expert come to the host, so the grouped products are sized exactly.
+  // Host routing (a RouteHook, or prefill_paged_batch asked for it): the counts per expert come
+  // to the host, so the grouped products are sized exactly, and the hook may change the choice.
   const Tensor host_ids = be_.to_host(ids), host_w = be_.to_host(weights);
   std::vector<int32_t> id_vec(host_ids.data<int32_t>(), host_ids.data<int32_t>() + host_ids.numel());
   std::vector<float> w_vec(host_w.data<float>(), host_w.data<float>() + host_w.numel());

@@ -70,7 +70,7 @@ class Binder {
 
   Tensor in_vision_dtype(const Tensor& w, const std::string& name) {
     const DType vt = be_.vision_dtype();
-    if ((vt != DType::kF16 && vt != DType::kBF16) || w.dtype() == vt) return w;
+    if (!is_16bit_float(vt) || w.dtype() == vt) return w;
     Tensor c = w.to_16bit(vt);
     if (vt == DType::kF16) {
       // f16 tops out at 65504: a weight beyond it would become inf. Refuse rather than compute
