@@ -10,7 +10,9 @@ namespace folio {
 int num_threads();
 void set_num_threads(int n);
 
-// Calls fn(begin, end) on disjoint chunks covering [0, n), at least `grain` items each.
+// Calls fn(begin, end) on disjoint chunks covering [0, n), at least `grain` items each (the
+// last one may be shorter). Chunks shrink towards the end of the loop (see parallel.cpp), and
+// depend only on n, grain and the pool size: the same loop is cut the same way every run.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace folio

@@ -3,9 +3,12 @@
 #include "core/parallel.h"
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -86,6 +89,30 @@ TEST(Parallel, CoversEveryIndexOnce) {
     for (int64_t i = b; i < e; ++i) hits[i]++;
   });
   for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+}
+
+// Results of floating-point loops may depend on where a loop is cut (a product over fewer
+// rows can take another kernel), so the cut must not depend on which thread was faster.
+TEST(Parallel, CutsTheSameLoopTheSameWayEveryRun) {
+  set_num_threads(2);
+  auto cuts = [] {
+    std::mutex mu;
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+    parallel_for(100000, 7, [&](int64_t b, int64_t e) {
+      std::lock_guard<std::mutex> lk(mu);
+      ranges.emplace_back(b, e);
+    });
+    std::sort(ranges.begin(), ranges.end());
+    return ranges;
+  };
+  const auto first = cuts();
+  for (int run = 0; run < 50; ++run) ASSERT_EQ(cuts(), first) << "run " << run;
+  // Shrinking chunks: more than the 8 equal ones of a fixed split, each at least the grain
+  // except the last, and the last no larger than the first.
+  ASSERT_GT(first.size(), 8u);
+  for (size_t i = 0; i + 1 < first.size(); ++i) EXPECT_GE(first[i].second - first[i].first, 7) << "chunk " << i;
+  EXPECT_LE(first.back().second - first.back().first, first.front().second - first.front().first);
+  EXPECT_EQ(first.back().second, 100000);
 }
 
 // Many short jobs back to back, of alternating sizes, so that workers still leaving one job meet
