@@ -97,9 +97,10 @@ TEST(Int8Linear, PackedProductMatchesTheQuantisedReference) {
   auto be = make_backend("cpu");
   if (!cpu::have_avx512_vnni()) std::printf("no AVX512-VNNI on this CPU: the auto kernel is the portable one\n");
   // K not a multiple of 4 or 16, K above the kernel's K block (512), N not a multiple of 64,
-  // M around the 6-row tile and the task split (64 rows per task, 256-row blocks).
+  // M around the 6-row tile and the task split (64 rows per task, 256-row blocks; up to 512
+  // rows with 17 column panels, CLIP's case: column tasks only, all rows in one block).
   const Case cases[] = {{1, 4, 16},    {5, 12, 32},   {7, 200, 80},   {13, 202, 48},  {64, 768, 64},
-                        {257, 1030, 112}, {300, 64, 16}, {600, 96, 208}, {70, 4608, 32}};
+                        {257, 1030, 112}, {300, 64, 16}, {600, 96, 208}, {70, 4608, 32}, {301, 200, 1040}};
   uint32_t seed = 1;
   for (const Case& c : cases) {
     const auto xv = activations(c.M, c.K, seed++), wv = randn(c.N * c.K, seed++, 0.05f), bv = randn(c.N, seed++);

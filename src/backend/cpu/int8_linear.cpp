@@ -22,6 +22,9 @@ constexpr int64_t kRowBlock = 256;
 // Fewest rows per task when the rows alone are split: fewer would re-read the whole weight
 // from memory too often for the work it feeds.
 constexpr int64_t kMinTaskRows = 64;
+// Up to this many rows, tasks split the columns only and each covers all rows in one block
+// (their codes, shared, are at most kFewRows x 512 bytes per k block of the kernel).
+constexpr int64_t kFewRows = 2 * kRowBlock;
 
 struct Quantised {
   std::vector<uint8_t> codes;
@@ -55,11 +58,14 @@ void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, c
 
   // Tasks: threads*4 of them (so a thread slowed by a neighbour on a shared machine hands
   // work to the others). Many rows (SAM: 4096+): split the rows only, each row is quantised
-  // once inside its task. Few rows (CLIP: 257): split the columns as well, so the weight is
-  // streamed from memory about once, and quantise all rows up front, shared by the tasks.
+  // once inside its task. Few rows (CLIP: 257, up to kFewRows) and enough columns: split the
+  // columns only, and quantise all rows up front, shared by the tasks: each weight panel is
+  // then read from memory once and used by every row tile while it is in L1. Split by rows as
+  // well, CLIP's panels were fetched 4 times and fed 11 tiles each (10% slower per product).
   const int64_t want = static_cast<int64_t>(num_threads()) * 4;
-  const int64_t row_tasks = std::clamp<int64_t>(M / kMinTaskRows, 1, want);
-  const int64_t col_tasks = std::clamp<int64_t>(want / row_tasks, 1, (groups + 3) / 4);
+  const int64_t panels = (groups + 3) / 4;  // the kernel's 64-column panels
+  const int64_t row_tasks = M <= kFewRows && panels >= want ? 1 : std::clamp<int64_t>(M / kMinTaskRows, 1, want);
+  const int64_t col_tasks = std::clamp<int64_t>(want / row_tasks, 1, panels);
   const int64_t rows_per_task = (M + row_tasks - 1) / row_tasks;
   const int64_t groups_per_task = (groups + col_tasks - 1) / col_tasks;
 
@@ -74,13 +80,14 @@ void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, c
   parallel_for(row_tasks * col_tasks, 1, [&](int64_t t0, int64_t t1) {
     thread_local Quantised own;
     thread_local std::vector<int32_t> scratch;
-    scratch.resize(kRowBlock * 4 * kGroupRows);
+    const int64_t row_block = row_tasks == 1 && col_tasks > 1 ? M : kRowBlock;
+    scratch.resize(row_block * 4 * kGroupRows);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t m_begin = (t / col_tasks) * rows_per_task, m_end = std::min(M, m_begin + rows_per_task);
       const int64_t g_begin = (t % col_tasks) * groups_per_task, g_end = std::min(groups, g_begin + groups_per_task);
       if (m_begin >= m_end || g_begin >= g_end) continue;
-      for (int64_t m0 = m_begin; m0 < m_end; m0 += kRowBlock) {
-        const int64_t rows = std::min(kRowBlock, m_end - m0);
+      for (int64_t m0 = m_begin; m0 < m_end; m0 += row_block) {
+        const int64_t rows = std::min(row_block, m_end - m0);
         Int8Block b;
         if (col_tasks > 1) {
           b.a = shared.codes.data() + m0 * Kp;
