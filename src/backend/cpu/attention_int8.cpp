@@ -11,7 +11,6 @@
 #include <memory>
 #include <vector>
 
-#include "backend/cpu/gemm.h"
 #include "backend/cpu/int8_kernels.h"
 #include "core/error.h"
 #include "core/packed_int8.h"
@@ -68,7 +67,6 @@ Int8Block block(const uint8_t* a, const float* a_scale, const int32_t* a_zero, i
 }  // namespace
 
 void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
-  init_blas();
   const int64_t B = q.dim(0), Nq = q.dim(1), Nk = k.dim(1);
   const int64_t H = spec.heads, D = spec.head_dim, stride = H * D;
   if (q.dim(2) != stride || k.dim(2) != stride || v.dim(2) != stride || k.dim(0) != B || v.dim(1) != Nk ||
@@ -93,11 +91,21 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   const Packed values = pack_many(B * H, D, Nk, [&](int64_t i, int8_t* dst) { pack_cols_vnni(head(V, i), Nk, D, stride, dst); });
   // SAM's relative-position terms q·R stay fp32 products (a sixteenth of the q·kᵀ work at
   // 4096 keys): in int8 they doubled the attention's error in the unit test, since they are
-  // unscaled and as large as the logits.
-  std::vector<float> tab_h, tab_w;
+  // unscaled and as large as the logits. Their own AVX-512 loop over the tables transposed
+  // once here: OpenBLAS spent more time packing than multiplying on these shapes (36 rows x
+  // 27 or 127 columns x 64), and SAM's windows make ~29,000 such calls per Base page.
+  const int64_t Th = 2 * gh - 1, Tw = 2 * gw - 1, Tph = padded_rows(Th), Tpw = padded_rows(Tw);
+  std::vector<float> tab_h_t, tab_w_t;
   if (rel) {
-    tab_h = spec.rel_pos_h.to_vector_f32();
-    tab_w = spec.rel_pos_w.to_vector_f32();
+    auto transpose = [&](const Tensor& tab, int64_t T, int64_t Tp) {
+      const std::vector<float> t = tab.to_vector_f32();
+      std::vector<float> out(static_cast<size_t>(D * Tp), 0.0f);
+      for (int64_t i = 0; i < T; ++i)
+        for (int64_t d = 0; d < D; ++d) out[d * Tp + i] = t[i * D + d];
+      return out;
+    };
+    tab_h_t = transpose(spec.rel_pos_h, Th, Tph);
+    tab_w_t = transpose(spec.rel_pos_w, Tw, Tpw);
   }
 
   const int64_t Dp = padded_k(D), Nk16 = padded_rows(Nk), Nk4 = padded_k(Nk);
@@ -118,8 +126,8 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
     logits.resize(R * ldl);
     scratch.resize(R * 4 * kGroupRows);
     if (rel) {
-      ph.resize(R * (2 * gh - 1));
-      pw.resize(R * (2 * gw - 1));
+      ph.resize(R * Tph);
+      pw.resize(R * Tpw);
       rows_h.resize(gh);
       cols_w.resize(gw);
     }
@@ -134,8 +142,8 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, keys.at(bh), keys.rows, logits.data(), ldl,
                             scratch.data()));
       if (rel) {  // unscaled q, as in SAM
-        sgemm(true, rows, 2 * gh - 1, D, 1.0f, qp, stride, tab_h.data(), D, 0.0f, ph.data(), 2 * gh - 1);
-        sgemm(true, rows, 2 * gw - 1, D, 1.0f, qp, stride, tab_w.data(), D, 0.0f, pw.data(), 2 * gw - 1);
+        rel_pos_products_avx512(qp, stride, rows, tab_h_t.data(), D, Tph, ph.data(), Tph);
+        rel_pos_products_avx512(qp, stride, rows, tab_w_t.data(), D, Tpw, pw.data(), Tpw);
       }
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t i = i0 + r;
@@ -143,8 +151,8 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
         if (rel) {
           // Key (ky, kx) of query (yi, xi) reads table rows yi - ky + gh - 1 and xi - kx + gw - 1.
           const int64_t yi = i / gw, xi = i % gw;
-          for (int64_t ky = 0; ky < gh; ++ky) rows_h[ky] = ph[r * (2 * gh - 1) + yi - ky + gh - 1];
-          for (int64_t kx = 0; kx < gw; ++kx) cols_w[kx] = pw[r * (2 * gw - 1) + xi - kx + gw - 1];
+          for (int64_t ky = 0; ky < gh; ++ky) rows_h[ky] = ph[r * Tph + yi - ky + gh - 1];
+          for (int64_t kx = 0; kx < gw; ++kx) cols_w[kx] = pw[r * Tpw + xi - kx + gw - 1];
         }
         const int64_t sum = softmax_codes_vnni(logits.data() + r * ldl, Nk, visible, rel ? rows_h.data() : nullptr,
                                                rel ? cols_w.data() : nullptr, gw, hi.data() + r * Nk4,

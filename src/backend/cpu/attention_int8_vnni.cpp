@@ -4,15 +4,41 @@
 // only after have_avx512_vnni().
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backend/cpu/attention_int8.h"
+#include "backend/cpu/unroll.h"
 #include "backend/cpu/vec_math_constants.h"
 
 namespace folio::cpu {
 
 namespace {
+
+// Rows [0, rows) (R at a time; the last block repeats its last row and stores only the real
+// ones) against columns [t0, t0 + 16 * NV) of the transposed table.
+template <int R, int NV>
+void rel_pos_block(const float* q, int64_t ldq, int64_t rows, const float* tab_t, int64_t D, int64_t Tp,
+                   int64_t t0, float* out, int64_t ldo) {
+  for (int64_t r0 = 0; r0 < rows; r0 += R) {
+    const float* qr[R];
+    unroll<R>([&](auto r) { qr[r] = q + std::min<int64_t>(r0 + r, rows - 1) * ldq; });
+    __m512 acc[R][NV];
+    unroll<R>([&](auto r) { unroll<NV>([&](auto v) { acc[r][v] = _mm512_setzero_ps(); }); });
+    for (int64_t d = 0; d < D; ++d) {
+      __m512 t[NV];
+      unroll<NV>([&](auto v) { t[v] = _mm512_loadu_ps(tab_t + d * Tp + t0 + 16 * v); });
+      unroll<R>([&](auto r) {
+        const __m512 b = _mm512_set1_ps(qr[r][d]);
+        unroll<NV>([&](auto v) { acc[r][v] = _mm512_fmadd_ps(b, t[v], acc[r][v]); });
+      });
+    }
+    unroll<R>([&](auto r) {
+      if (r0 + r < rows) unroll<NV>([&](auto v) { _mm512_storeu_ps(out + (r0 + r) * ldo + t0 + 16 * v, acc[r][v]); });
+    });
+  }
+}
 
 inline __mmask16 first_n(int64_t n) {
   return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : static_cast<__mmask16>((1u << n) - 1);
@@ -38,6 +64,20 @@ inline __m512i exp2_codes(__m512 t) {
 }
 
 }  // namespace
+
+void rel_pos_products_avx512(const float* q, int64_t ldq, int64_t rows, const float* tab_t, int64_t D, int64_t Tp,
+                             float* out, int64_t ldo) {
+  // 4 rows x 4 vectors of accumulators (16 chains of FMAs, enough to cover their latency),
+  // then the last 1-3 vectors of the table with more rows per block for the same reason.
+  int64_t t0 = 0;
+  for (; t0 + 64 <= Tp; t0 += 64) rel_pos_block<4, 4>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo);
+  switch ((Tp - t0) / 16) {
+    case 3: rel_pos_block<5, 3>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo); break;
+    case 2: rel_pos_block<8, 2>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo); break;
+    case 1: rel_pos_block<12, 1>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo); break;
+    default: break;
+  }
+}
 
 int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* rel_rows, const float* rel_cols,
                            int64_t grid_w, uint8_t* hi, uint8_t* lo, int64_t n_pad) {

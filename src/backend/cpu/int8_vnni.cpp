@@ -9,9 +9,9 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <utility>
 
 #include "backend/cpu/int8_kernels.h"
+#include "backend/cpu/unroll.h"
 #include "backend/cpu/vec_math_avx512.h"
 #include "core/packed_int8.h"
 
@@ -29,19 +29,6 @@ constexpr int64_t kMinPrefetchK = 128;
 // Largest Kp whose sums and zero-point terms (|code·q| <= 255 * 127 per k, |a_zero * Σq| the
 // same bound) all stay below 2^24: f32 holds them exactly.
 constexpr int64_t kExactFloatK = 512;
-
-// Calls f(integral_constant<0>) ... f(integral_constant<N-1>). The tile's loops over rows and
-// groups go through this rather than `for`, so every accumulator index is a constant when
-// GCC decides where the accumulators live: with plain loops GCC 12 keeps the 6 x 4 array in
-// memory (a store per vpdpbusd, measured 3x slower); with constants all 24 stay in registers.
-template <class F, int... I>
-inline __attribute__((always_inline)) void unroll_seq(F&& f, std::integer_sequence<int, I...>) {
-  (f(std::integral_constant<int, I>{}), ...);
-}
-template <int N, class F>
-inline __attribute__((always_inline)) void unroll(F&& f) {
-  unroll_seq(f, std::make_integer_sequence<int, N>{});
-}
 
 // The output lines of the next tile that writes its results, requested (prefetchw) one per
 // two k steps while this tile computes: the stores of a tile's epilogue then find their lines
