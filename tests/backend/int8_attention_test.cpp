@@ -106,6 +106,38 @@ TEST(Int8Attention, VectorPackersWriteTheScalarPackersBytes) {
 // round(65535 * exp(s - max)) (the polynomial's error is ~1e-7, so a wrong coefficient, a
 // wrong exponent or a mis-ordered byte plane shows up as codes far off), zeros past
 // `visible`, the relative-position terms added, and the returned sum the sum of the codes.
+// The relative-position products against double sums: table lengths with 4-vector chunks
+// only and with a 1-, 2- or 3-vector tail, and row counts around the 4-12 row blocks.
+TEST(Int8Attention, RelPosProductsMatchDoublePrecision) {
+  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  const int64_t D = 64, ldq = 3 * D;
+  uint32_t seed = 40;
+  for (const int64_t T : {27, 63, 79, 127, 159}) {
+    const int64_t Tp = (T + 15) / 16 * 16;
+    const std::vector<float> tab = randn(T * D, seed++, 0.3f);
+    std::vector<float> tab_t(D * Tp, 0.0f);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t d = 0; d < D; ++d) tab_t[d * Tp + t] = tab[t * D + d];
+    for (const int64_t rows : {1, 5, 13, 36}) {
+      const std::vector<float> q = randn(rows * ldq, seed++);
+      std::vector<float> out(rows * (Tp + 3), -1.0f);
+      cpu::rel_pos_products_avx512(q.data(), ldq, rows, tab_t.data(), D, Tp, out.data(), Tp + 3);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t t = 0; t < Tp; ++t) {
+          double want = 0.0, scale = 0.0;
+          for (int64_t d = 0; d < D && t < T; ++d) {
+            want += double(q[r * ldq + d]) * tab[t * D + d];
+            scale += std::fabs(double(q[r * ldq + d]) * tab[t * D + d]);
+          }
+          ASSERT_NEAR(out[r * (Tp + 3) + t], want, 1e-6 * scale + 1e-30)
+              << "T " << T << ", rows " << rows << ", row " << r << ", column " << t;
+        }
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t t = Tp; t < Tp + 3; ++t) ASSERT_EQ(out[r * (Tp + 3) + t], -1.0f) << "wrote past Tp";
+    }
+  }
+}
+
 TEST(Int8Attention, SoftmaxCodesMatchDoublePrecision) {
   if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
   struct Row {
