@@ -14,6 +14,7 @@
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/attention_int8.h"
 #include "backend/cpu/int8_linear.h"
+#include "backend/cpu/prefetch_rows.h"
 #include "core/bf16.h"
 #include "backend/cpu/vec_math.h"
 #include "core/bf16.h"
@@ -155,15 +156,12 @@ class CpuBackend final : public Backend {
     expect_same(x, y, "layer_norm");
     const int64_t D = x.dim(-1), M = rows_of(x);
     const std::vector<float> wf = param_f32(w), bf = param_f32(b);
+    const int64_t ahead = cpu::rows_ahead(D);  // the residual stream comes from memory
     parallel_for(M, 16, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const float* xi = x.data<float>() + r * D;
         float* yi = y.data<float>() + r * D;
-        // The next rows (about 8 KB ahead) requested now: the residual stream comes from
-        // memory and one row is too short for the hardware prefetchers to run ahead.
-        const int64_t ahead = std::clamp<int64_t>(8192 / (D * 4), 1, 8);
-        if (r + ahead < r1)
-          for (int64_t i = 0; i < D; i += 16) _mm_prefetch(reinterpret_cast<const char*>(xi + ahead * D + i), _MM_HINT_T0);
+        if (r + ahead < r1) cpu::prefetch_row(xi + ahead * D, D);
         double mean, var;
         cpu::mean_var_f64(xi, D, mean, var);
         const float inv = static_cast<float>(1.0 / std::sqrt(var + eps));

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "backend/cpu/int8_kernels.h"
+#include "backend/cpu/prefetch_rows.h"
 #include "backend/cpu/unroll.h"
 #include "backend/cpu/vec_math_avx512.h"
 #include "core/packed_int8.h"
@@ -205,16 +206,14 @@ void quantize_rows_u8_vnni(const float* x, int64_t ldx, int64_t rows, int64_t K,
                            float* scale, int32_t* zero) {
   const int64_t full = K / 16 * 16;
   const auto tail = static_cast<__mmask16>((1u << (K - full)) - 1);
-  // Rows are prefetched ahead, about 8 KB: the first pass over each row (its range) waited
-  // on memory for 60% of this function's time, as activations come from the previous op
-  // through memory and one row (3 KB at K = 768) is too short for the hardware prefetchers to
-  // run ahead; attention's queries (256 bytes of each 3 KB token row) they do not follow.
-  const int64_t ahead = std::clamp<int64_t>(8192 / (K * 4), 1, 8);
+  // Rows are prefetched ahead (prefetch_rows.h): without it the first pass over each row (its
+  // range) waited on memory for 60% of this function's time; attention's queries (256 bytes of
+  // each 3 KB token row) the hardware prefetchers do not follow at all.
+  const int64_t ahead = rows_ahead(K);
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * ldx;
     uint8_t* qr = q + r * Kp;
-    if (r + ahead < rows)
-      for (int64_t k = 0; k < K; k += 16) _mm_prefetch(reinterpret_cast<const char*>(xr + ahead * ldx + k), _MM_HINT_T0);
+    if (r + ahead < rows) prefetch_row(xr + ahead * ldx, K);
     __m512 mn = _mm512_set1_ps(INFINITY), mx = _mm512_set1_ps(-INFINITY);
     for (int64_t k = 0; k < full; k += 16) {
       const __m512 v = _mm512_loadu_ps(xr + k);

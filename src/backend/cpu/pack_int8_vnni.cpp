@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "backend/cpu/attention_int8.h"
+#include "backend/cpu/prefetch_rows.h"
 #include "core/packed_int8.h"
 
 namespace folio::cpu {
@@ -37,10 +38,9 @@ void pack_rows_vnni(const float* src, int64_t rows, int64_t K, int64_t stride, i
       sums[r] = 0;
       if (n >= rows) continue;
       const float* row = src + n * stride;
-      // Rows a few ahead: attention's heads are 256-byte pieces of 3 KB token rows, which
-      // the hardware prefetchers do not follow, so each row waited on memory.
-      if (n + kRowsAhead < rows)
-        for (int64_t k = 0; k < K; k += 16) _mm_prefetch(reinterpret_cast<const char*>(row + kRowsAhead * stride + k), _MM_HINT_T0);
+      // Rows a few ahead (prefetch_rows.h): attention's heads are 256-byte pieces of 3 KB
+      // token rows, which the hardware prefetchers do not follow.
+      if (n + kRowsAhead < rows) prefetch_row(row + kRowsAhead * stride, K);
       __m512 amax = _mm512_setzero_ps();
       for (int64_t k = 0; k < K; k += 16)
         amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_maskz_loadu_ps(first_n(K - k), row + k)));
