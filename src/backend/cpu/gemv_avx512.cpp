@@ -9,6 +9,18 @@ namespace folio::cpu {
 
 namespace {
 
+// Weight bytes requested ahead of the ones being read (one prefetch per 64-byte line). The
+// hardware prefetchers alone left a single-row product (decoding one stream: one weight row
+// at a time, FMA after FMA) at ~5.5 GB/s per core from memory, against ~10.5 GB/s for a plain
+// read; 4 KB ahead it reaches 9-10.5 (1 KB: 8-8.7, 2 KB: 9.2-9.7, 8 KB: 8.8-10.2; measured on
+// 1,000 MB of 896 x 1280 int8 matrices). Reading several weight rows at once instead was
+// slower (3.7 GB/s for 4): interleaved streams are what the prefetchers follow worst.
+constexpr int64_t kPrefetchBytes = 4096;
+
+inline void prefetch_ahead(const void* p) {
+  _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes, _MM_HINT_T0);
+}
+
 inline __m512 load_bf16x16(const uint16_t* p) {
   __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
@@ -26,6 +38,7 @@ void rows_dot(const float* x, int64_t K, const uint16_t* wrow, float* out) {
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) {
+    if (k % 32 == 0) prefetch_ahead(wrow + k);  // 16 bf16 weights are half a line
     const __m512 wf = load_bf16x16(wrow + k);
     for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_loadu_ps(x + r * K + k), acc[r]);
   }
@@ -44,6 +57,7 @@ void rows_dot_i8(const float* x, int64_t K, const int8_t* wrow, float* out) {
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) {
+    if (k % 64 == 0) prefetch_ahead(wrow + k);  // 16 int8 weights are a quarter line
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wrow + k));
     const __m512 wf = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw));
     for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_loadu_ps(x + r * K + k), acc[r]);
