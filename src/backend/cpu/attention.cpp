@@ -69,9 +69,12 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, c
   const int64_t qblocks = (Nq + kQBlock - 1) / kQBlock;
   const int64_t offset = Nk - Nq;  // causal: query i is at absolute position i + offset
 
+  // Buffers for the rows a block can have: sized for 256 rows, a decoding step's single query
+  // cleared and freed 256 x Nk floats per head (84 MB of memset per token at 700 keys).
+  const int64_t block_rows = std::min(kQBlock, Nq);
   parallel_for(B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> S(kQBlock * Nk);
-    std::vector<float> PH(rel ? kQBlock * (2 * gh - 1) : 0), PW(rel ? kQBlock * (2 * gw - 1) : 0);
+    std::vector<float> S(block_rows * Nk);
+    std::vector<float> PH(rel ? block_rows * (2 * gh - 1) : 0), PW(rel ? block_rows * (2 * gw - 1) : 0);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t / (H * qblocks);
       const int h = static_cast<int>((t / qblocks) % H);
