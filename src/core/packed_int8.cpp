@@ -4,17 +4,14 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/round_even.h"
+
 namespace folio::packed_int8 {
 
 namespace {
 
-// Round half to even for |v| < 2^22, as lrint does in the default rounding mode, without a
-// libm call per element (lrint is not inlined while math-errno is on; packing the encoder at
-// load spent more time in the call than in the arithmetic).
-inline int8_t round_code(float v) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: adding it leaves no fraction bits
-  return static_cast<int8_t>(static_cast<int>((v + kMagic) - kMagic));
-}
+// |v| <= 127 here (v = w / (max|w| / 127)): in round_half_even's range.
+inline int8_t round_code(float v) { return static_cast<int8_t>(static_cast<int>(round_half_even(v))); }
 
 }  // namespace
 

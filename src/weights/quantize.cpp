@@ -10,6 +10,7 @@
 #include "core/bf16.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/round_even.h"
 
 namespace folio {
 
@@ -36,15 +37,6 @@ const float* row_f32(const Tensor& w, int64_t n, std::vector<float>& buffer) {
       return buffer.data();
     }
   }
-}
-
-// round(y) half to even for |y| < 2^22, as lrint does in the default rounding mode: adding
-// 1.5 * 2^23 leaves no fraction bits, so the sum is rounded to an integer by the addition
-// itself. Plain float arithmetic, so the loop below vectorises; it was a libm call per weight
-// (the decoder's 3 billion took ~16 s of the model's load).
-inline float round_even(float y) {
-  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
-  return (y + kShift) - kShift;
 }
 
 struct RowRange {
@@ -83,7 +75,7 @@ RowRange row_range(const float* __restrict row, int64_t K) {
 // Separate from the row's source so that the compiler knows the bytes written do not alias
 // the floats read (int8_t may alias anything) and vectorises the loop.
 void codes(const float* __restrict row, int64_t K, float scale, int8_t* __restrict dst) {
-  for (int64_t k = 0; k < K; ++k) dst[k] = static_cast<int8_t>(static_cast<int32_t>(round_even(row[k] / scale)));
+  for (int64_t k = 0; k < K; ++k) dst[k] = static_cast<int8_t>(static_cast<int32_t>(round_half_even(row[k] / scale)));
 }
 
 }  // namespace
@@ -101,7 +93,7 @@ Tensor quantize_rows_int8(const Tensor& w) {
       const float scale = amax > 0 ? amax / 127.0f : 1.0f;
       int8_t* dst = q.data<int8_t>() + n * (K + kInt8RowExtra);
       if (range.finite && scale >= FLT_MIN) {
-        codes(row, K, scale, dst);  // |row[k] / scale| <= 127 (and a little): round_even's range
+        codes(row, K, scale, dst);  // |row[k] / scale| <= 127 (and a little): round_half_even's range
       } else {  // a row with a NaN, an infinity or only subnormal values: as before
         for (int64_t k = 0; k < K; ++k) dst[k] = static_cast<int8_t>(std::lrint(row[k] / scale));
       }
