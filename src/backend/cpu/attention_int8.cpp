@@ -23,6 +23,8 @@ namespace {
 using namespace packed_int8;
 
 constexpr int64_t kQueryBlock = 36;  // query rows per task: 6 register tiles of the kernel
+// Heads of at most this many key elements (keys x head size) are packed inside the tasks.
+constexpr int64_t kPackInTaskElements = 64 * 1024;
 
 struct Packed {
   // Not value-initialised (a vector zeroed several MB per call for nothing): the packers
@@ -87,8 +89,17 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   // Keys [Nk, D] per (batch, head) as packed rows; values as packed columns ([D, Nk]), so
   // P·V is codes x "weight" with one scale per head channel.
   auto head = [&](const float* base, int64_t i) { return base + (i / H) * Nk * stride + (i % H) * D; };
-  const Packed keys = pack_many(B * H, Nk, D, [&](int64_t i, int8_t* dst) { pack_rows_vnni(head(K, i), Nk, D, stride, dst); });
-  const Packed values = pack_many(B * H, D, Nk, [&](int64_t i, int8_t* dst) { pack_cols_vnni(head(V, i), Nk, D, stride, dst); });
+  auto pack_keys = [&](int64_t i, int8_t* dst) { pack_rows_vnni(head(K, i), Nk, D, stride, dst); };
+  auto pack_values = [&](int64_t i, int8_t* dst) { pack_cols_vnni(head(V, i), Nk, D, stride, dst); };
+  // Small heads (SAM's windows: 25 x 12 of 196 keys, CLIP's 16 of 257) are packed by the task
+  // that needs them, into the thread's own buffers, and used while in L1/L2; packed all up
+  // front, their 8 MB went to L3 and every (window, head) came back from there. Large heads
+  // (global attention, 4096 keys) are packed once and shared: each is used by 114 tasks.
+  const bool pack_in_task = Nk * D <= kPackInTaskElements;
+  const Packed keys = pack_in_task ? Packed{} : pack_many(B * H, Nk, D, pack_keys);
+  const Packed values = pack_in_task ? Packed{} : pack_many(B * H, D, Nk, pack_values);
+  const int64_t key_bytes = padded_rows(Nk) * (padded_k(D) + kRowExtra);
+  const int64_t value_bytes = padded_rows(D) * (padded_k(Nk) + kRowExtra);
   // SAM's relative-position terms q·R stay fp32 products (a sixteenth of the q·kᵀ work at
   // 4096 keys): in int8 they doubled the attention's error in the unit test, since they are
   // unscaled and as large as the logits. Their own AVX-512 loop over the tables transposed
@@ -118,6 +129,8 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   parallel_for(B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
     constexpr int64_t R = kQueryBlock;
     thread_local std::vector<uint8_t> codes, hi, lo;
+    thread_local std::vector<int8_t> own_keys, own_values;
+    int64_t own_bh = -1;  // the head whose keys and values own_* hold, in this range of tasks
     thread_local std::vector<float> logits, ph, pw, rows_h, cols_w;
     thread_local std::vector<int32_t> scratch;
     codes.resize(R * Dp);
@@ -137,9 +150,18 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       const int64_t bh = t / qblocks, b = bh / H, h = bh % H;
       const int64_t i0 = (t % qblocks) * R, rows = std::min(R, Nq - i0);
       const float* qp = Q + (b * Nq + i0) * stride + h * D;
+      if (pack_in_task && own_bh != bh) {
+        own_keys.resize(key_bytes);
+        own_values.resize(value_bytes);
+        pack_keys(bh, own_keys.data());
+        pack_values(bh, own_values.data());
+        own_bh = bh;
+      }
+      const int8_t* head_keys = pack_in_task ? own_keys.data() : keys.at(bh);
+      const int8_t* head_values = pack_in_task ? own_values.data() : values.at(bh);
       quantize_rows_u8_vnni(qp, stride, rows, D, Dp, codes.data(), q_scale, q_zero);
       for (int64_t r = 0; r < rows; ++r) logit_scale[r] = q_scale[r] * spec.scale;
-      int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, keys.at(bh), keys.rows, logits.data(), ldl,
+      int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, head_keys, padded_rows(Nk), logits.data(), ldl,
                             scratch.data()));
       if (rel) {  // unscaled q, as in SAM
         rel_pos_products_avx512(qp, stride, rows, tab_h_t.data(), D, Tph, ph.data(), Tph);
@@ -162,8 +184,8 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       }
       // out = (256 * hi·v + lo·v) / Σ codes, v's per-channel scale applied by the kernel.
       float* op = O + (b * Nq + i0) * stride + h * D;
-      int8_block_vnni(block(hi.data(), hi_scale, no_zero, rows, Nk4, values.at(bh), values.rows, op, stride, scratch.data()));
-      Int8Block low = block(lo.data(), lo_scale, no_zero, rows, Nk4, values.at(bh), values.rows, op, stride, scratch.data());
+      int8_block_vnni(block(hi.data(), hi_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, stride, scratch.data()));
+      Int8Block low = block(lo.data(), lo_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, stride, scratch.data());
       low.accumulate = true;
       int8_block_vnni(low);
     }
