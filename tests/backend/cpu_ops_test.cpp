@@ -215,10 +215,15 @@ TEST_F(CpuOps, Int8RowsMatchTheirDequantisedWeights) {
   const auto wv = randn(N * K, 90);
   Tensor q = quantize_rows_int8(Tensor::from_f32(wv, {N, K}));
   ASSERT_EQ(q.dim(1), K + kInt8RowExtra);
-  for (int64_t M : {1, 5, 20}) {  // few-row kernel and the dequantise-then-GEMM path
+  const auto bv = randn(N, 89);
+  const Tensor bias = Tensor::from_f32(bv, {N});
+  // The few-row kernel (up to 8 rows, 4 at a time), rows in blocks of 8 against pairs of weight
+  // rows with a remainder of rows and an odd weight row (N = 37), and the dequantise-then-GEMM
+  // path beyond 64 rows.
+  for (int64_t M : {1, 5, 8, 20, 27, 64, 65}) {
     const auto xv = randn(M * K, 91 + M);
     Tensor y = be->empty({M, N}, DType::kF32);
-    be->linear(Tensor::from_f32(xv, {M, K}), q, nullptr, y);
+    be->linear(Tensor::from_f32(xv, {M, K}), q, M % 2 ? nullptr : &bias, y);
     std::vector<double> ref(M * N), exact(M * N);
     for (int64_t n = 0; n < N; ++n) {
       float scale;
@@ -229,8 +234,9 @@ TEST_F(CpuOps, Int8RowsMatchTheirDequantisedWeights) {
           acc += double(xv[m * K + k]) * scale * q.data<int8_t>()[n * (K + 4) + k];
           ex += double(xv[m * K + k]) * wv[n * K + k];
         }
-        ref[m * N + n] = acc;
-        exact[m * N + n] = ex;
+        const double b = M % 2 ? 0.0 : bv[n];
+        ref[m * N + n] = acc + b;
+        exact[m * N + n] = ex + b;
       }
     }
     EXPECT_LT(rel_err(y.data<float>(), ref), 1e-5) << "M=" << M;

@@ -50,24 +50,37 @@ void rows_dot(const float* x, int64_t K, const uint16_t* wrow, float* out) {
   for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-// R rows of x against one int8 weight row (scale applied by the caller).
-template <int R>
-void rows_dot_i8(const float* x, int64_t K, const int8_t* wrow, float* out) {
-  __m512 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+// R rows of x against NW consecutive int8 weight rows (row stride ws; scales applied by the
+// caller): out[n * R + r]. Each (x row, weight row) pair has its own accumulator, summed over k
+// in the same order whatever R and NW are, so every result is the same float.
+template <int R, int NW = 1>
+void rows_dot_i8(const float* x, int64_t K, const int8_t* w, float* out, int64_t ws = 0) {
+  __m512 acc[NW][R];
+  for (int n = 0; n < NW; ++n)
+    for (int r = 0; r < R; ++r) acc[n][r] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) {
-    if (k % 64 == 0) prefetch_ahead(wrow + k);  // 16 int8 weights are a quarter line
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wrow + k));
-    const __m512 wf = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(raw));
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_loadu_ps(x + r * K + k), acc[r]);
+    __m512 wf[NW];
+    for (int n = 0; n < NW; ++n) {
+      if (k % 64 == 0) prefetch_ahead(w + n * ws + k);  // 16 int8 weights are a quarter line
+      wf[n] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + n * ws + k))));
+    }
+    for (int r = 0; r < R; ++r) {
+      const __m512 xv = _mm512_loadu_ps(x + r * K + k);
+      for (int n = 0; n < NW; ++n) acc[n][r] = _mm512_fmadd_ps(wf[n], xv, acc[n][r]);
+    }
   }
   if (k < K) {
     const __mmask16 m = static_cast<__mmask16>((1u << (K - k)) - 1);
-    const __m512 wf = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, wrow + k)));
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(wf, _mm512_maskz_loadu_ps(m, x + r * K + k), acc[r]);
+    __m512 wf[NW];
+    for (int n = 0; n < NW; ++n) wf[n] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, w + n * ws + k)));
+    for (int r = 0; r < R; ++r) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * K + k);
+      for (int n = 0; n < NW; ++n) acc[n][r] = _mm512_fmadd_ps(wf[n], xv, acc[n][r]);
+    }
   }
-  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
+  for (int n = 0; n < NW; ++n)
+    for (int r = 0; r < R; ++r) out[n * R + r] = _mm512_reduce_add_ps(acc[n][r]);
 }
 
 // The few-row product around a row kernel: up to 4 rows of x per weight row, so each weight
@@ -111,11 +124,31 @@ bool gemv_int8_avx512(const float* x, int64_t M, int64_t K, const int8_t* w, int
                       const float* bias, float* y, int64_t N) {
   if (!have_avx512()) return false;
   // Row layout (weights/quantize.h): K bytes, then the row's f32 scale.
-  few_rows_product<DotI8>(x, M, K, w, K + 4, n_begin, n_end, bias, y, N, [K](const int8_t* row) {
-    float scale;
-    std::memcpy(&scale, row + K, 4);
-    return scale;
-  });
+  const int64_t ws = K + 4;
+  auto scale = [K](const int8_t* row) {
+    float s;
+    std::memcpy(&s, row + K, 4);
+    return s;
+  };
+  // Blocks of 8 rows of x against pairs of weight rows (16 accumulators; each weight vector,
+  // converted from int8 once, feeds 8 products): the prefill's expert products (~27 rows
+  // each) read the int8 weight directly instead of converting it to f32 for OpenBLAS.
+  int64_t m0 = 0;
+  for (; M - m0 >= 8; m0 += 8) {
+    float tmp[16];
+    for (int64_t n = n_begin; n < n_end;) {
+      const int8_t* wrow = w + n * ws;
+      const int nw = n + 2 <= n_end ? 2 : 1;
+      if (nw == 2) rows_dot_i8<8, 2>(x + m0 * K, K, wrow, tmp, ws);
+      else rows_dot_i8<8, 1>(x + m0 * K, K, wrow, tmp);
+      for (int j = 0; j < nw; ++j) {
+        const float s = scale(wrow + j * ws), b = bias ? bias[n + j] : 0.0f;
+        for (int r = 0; r < 8; ++r) y[(m0 + r) * N + n + j] = tmp[j * 8 + r] * s + b;
+      }
+      n += nw;
+    }
+  }
+  if (m0 < M) few_rows_product<DotI8>(x + m0 * K, M - m0, K, w, ws, n_begin, n_end, bias, y + m0 * N, N, scale);
   return true;
 }
 

@@ -38,6 +38,10 @@ void weight_rows_f32(const Tensor& w, int64_t K, int64_t n0, int64_t n1, float* 
 
 // Few rows: a dot product per weight row, reading the weights once.
 constexpr int64_t kGemvMaxRows = 8;
+// int8 weights up to this many rows (the prefill's expert products, ~27 rows on average):
+// converting the whole weight to f32 for OpenBLAS cost more than the product itself, while
+// the int8 rows, read in blocks of 8 rows of x, stay in L2.
+constexpr int64_t kInt8FewRowsMax = 64;
 
 void gemv_generic(const float* x, int64_t M, int64_t K, const Tensor& w, int64_t n0, int64_t n1, const float* bias,
                   float* y, int64_t N) {
@@ -65,7 +69,7 @@ void linear(const float* x, int64_t M, int64_t K, const Tensor& w, const float* 
   const bool half = w.dtype() == DType::kBF16 || w.dtype() == DType::kF16 || int8;  // stored narrower than f32
   if (!half && w.dtype() != DType::kF32) throw internal_error(std::string("linear: unsupported weight dtype ") + dtype_name(w.dtype()));
 
-  if (half && M <= kGemvMaxRows) {
+  if (half && (M <= kGemvMaxRows || (int8 && M <= kInt8FewRowsMax))) {
     // Memory-bound regime (decode): split the weight rows across threads.
     parallel_for(N, 16, [&](int64_t n0, int64_t n1) {
       if (w.dtype() == DType::kBF16 && gemv_bf16_avx512(x, M, K, w.data<uint16_t>(), n0, n1, bias, y, N)) return;
