@@ -53,8 +53,8 @@ void rows_dot(const float* x, int64_t K, const uint16_t* wrow, float* out) {
 // R rows of x against NW consecutive int8 weight rows (row stride ws; scales applied by the
 // caller): out[n * R + r]. Each (x row, weight row) pair has its own accumulator, summed over k
 // in the same order whatever R and NW are, so every result is the same float.
-template <int R, int NW = 1>
-void rows_dot_i8(const float* x, int64_t K, const int8_t* w, float* out, int64_t ws = 0) {
+template <int R, int NW>
+void rows_dot_i8(const float* x, int64_t K, const int8_t* w, float* out, int64_t ws) {
   __m512 acc[NW][R];
   for (int n = 0; n < NW; ++n)
     for (int r = 0; r < R; ++r) acc[n][r] = _mm512_setzero_ps();
@@ -83,37 +83,51 @@ void rows_dot_i8(const float* x, int64_t K, const int8_t* w, float* out, int64_t
     for (int r = 0; r < R; ++r) out[n * R + r] = _mm512_reduce_add_ps(acc[n][r]);
 }
 
-// The few-row product around a row kernel: up to 4 rows of x per weight row, so each weight
-// row is read once per 4 rows. `Dot<R>::run(x, K, row, out)` computes R raw dot products;
-// `scale(row)` is the row's dequantisation factor.
-template <template <int> class Dot, class W, class Scale>
+// Rows [0, R) of x against weight rows [n_begin, n_end), NW at a time (the last ones one at a
+// time): `Dot<R, NW>::run(x, K, row, row_stride, out)` computes the raw dot products
+// out[n * R + r], and `scale(row)` is the row's dequantisation factor.
+template <int R, int NW, template <int, int> class Dot, class W, class Scale>
+void row_block(const float* x, int64_t K, const W* w, int64_t row_stride, int64_t n_begin, int64_t n_end,
+               const float* bias, float* y, int64_t N, Scale scale) {
+  float tmp[R * NW];
+  for (int64_t n = n_begin; n < n_end;) {
+    const W* wrow = w + n * row_stride;
+    const int nw = n + NW <= n_end ? NW : 1;
+    if (nw == NW) Dot<R, NW>::run(x, K, wrow, row_stride, tmp);
+    else Dot<R, 1>::run(x, K, wrow, row_stride, tmp);
+    for (int j = 0; j < nw; ++j) {
+      const float s = scale(wrow + j * row_stride), b = bias ? bias[n + j] : 0.0f;
+      for (int r = 0; r < R; ++r) y[r * N + n + j] = tmp[j * R + r] * s + b;
+    }
+    n += nw;
+  }
+}
+
+// The few-row product: up to 4 rows of x per weight row, so each weight row is read once per
+// 4 rows.
+template <template <int, int> class Dot, class W, class Scale>
 void few_rows_product(const float* x, int64_t M, int64_t K, const W* w, int64_t row_stride, int64_t n_begin,
                       int64_t n_end, const float* bias, float* y, int64_t N, Scale scale) {
-  float tmp[4];
   for (int64_t m0 = 0; m0 < M; m0 += 4) {
-    const int rows = static_cast<int>(M - m0 < 4 ? M - m0 : 4);
     const float* xr = x + m0 * K;
-    for (int64_t n = n_begin; n < n_end; ++n) {
-      const W* wrow = w + n * row_stride;
-      switch (rows) {
-        case 4: Dot<4>::run(xr, K, wrow, tmp); break;
-        case 3: Dot<3>::run(xr, K, wrow, tmp); break;
-        case 2: Dot<2>::run(xr, K, wrow, tmp); break;
-        default: Dot<1>::run(xr, K, wrow, tmp); break;
-      }
-      const float s = scale(wrow), b = bias ? bias[n] : 0.0f;
-      for (int r = 0; r < rows; ++r) y[(m0 + r) * N + n] = tmp[r] * s + b;
+    float* yr = y + m0 * N;
+    switch (M - m0 < 4 ? M - m0 : 4) {
+      case 4: row_block<4, 1, Dot>(xr, K, w, row_stride, n_begin, n_end, bias, yr, N, scale); break;
+      case 3: row_block<3, 1, Dot>(xr, K, w, row_stride, n_begin, n_end, bias, yr, N, scale); break;
+      case 2: row_block<2, 1, Dot>(xr, K, w, row_stride, n_begin, n_end, bias, yr, N, scale); break;
+      default: row_block<1, 1, Dot>(xr, K, w, row_stride, n_begin, n_end, bias, yr, N, scale); break;
     }
   }
 }
 
-template <int R>
+template <int R, int NW>
 struct DotBf16 {
-  static void run(const float* x, int64_t K, const uint16_t* w, float* out) { rows_dot<R>(x, K, w, out); }
+  static_assert(NW == 1, "one bf16 weight row at a time");
+  static void run(const float* x, int64_t K, const uint16_t* w, int64_t, float* out) { rows_dot<R>(x, K, w, out); }
 };
-template <int R>
+template <int R, int NW>
 struct DotI8 {
-  static void run(const float* x, int64_t K, const int8_t* w, float* out) { rows_dot_i8<R>(x, K, w, out); }
+  static void run(const float* x, int64_t K, const int8_t* w, int64_t ws, float* out) { rows_dot_i8<R, NW>(x, K, w, out, ws); }
 };
 
 bool have_avx512() { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"); }
@@ -134,20 +148,7 @@ bool gemv_int8_avx512(const float* x, int64_t M, int64_t K, const int8_t* w, int
   // converted from int8 once, feeds 8 products): the prefill's expert products (~27 rows
   // each) read the int8 weight directly instead of converting it to f32 for OpenBLAS.
   int64_t m0 = 0;
-  for (; M - m0 >= 8; m0 += 8) {
-    float tmp[16];
-    for (int64_t n = n_begin; n < n_end;) {
-      const int8_t* wrow = w + n * ws;
-      const int nw = n + 2 <= n_end ? 2 : 1;
-      if (nw == 2) rows_dot_i8<8, 2>(x + m0 * K, K, wrow, tmp, ws);
-      else rows_dot_i8<8, 1>(x + m0 * K, K, wrow, tmp);
-      for (int j = 0; j < nw; ++j) {
-        const float s = scale(wrow + j * ws), b = bias ? bias[n + j] : 0.0f;
-        for (int r = 0; r < 8; ++r) y[(m0 + r) * N + n + j] = tmp[j * 8 + r] * s + b;
-      }
-      n += nw;
-    }
-  }
+  for (; M - m0 >= 8; m0 += 8) row_block<8, 2, DotI8>(x + m0 * K, K, w, ws, n_begin, n_end, bias, y + m0 * N, N, scale);
   if (m0 < M) few_rows_product<DotI8>(x + m0 * K, M - m0, K, w, ws, n_begin, n_end, bias, y + m0 * N, N, scale);
   return true;
 }
