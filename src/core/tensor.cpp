@@ -134,21 +134,26 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::to_f32() const {
-  if (device_ != Device::kCPU) throw internal_error("to_f32 of a device tensor; copy it to the host first");
   Tensor t = empty(shape_, DType::kF32);
-  float* out = t.data<float>();
-  const int64_t n = numel();
+  copy_f32(0, numel(), t.data<float>());
+  return t;
+}
+
+void Tensor::copy_f32(int64_t offset, int64_t n, float* out) const {
+  if (device_ != Device::kCPU) throw internal_error("to_f32 of a device tensor; copy it to the host first");
+  if (offset < 0 || n < 0 || offset + n > numel())
+    throw internal_error("copy_f32: elements [" + std::to_string(offset) + ", " + std::to_string(offset + n) +
+                         ") of a tensor of " + std::to_string(numel()));
   switch (dtype_) {
-    case DType::kF32: std::memcpy(out, data_, n * 4); break;
-    case DType::kBF16: for (int64_t i = 0; i < n; ++i) out[i] = bf16_to_f32(data<uint16_t>()[i]); break;
-    case DType::kF16: for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(data<uint16_t>()[i]); break;
-    case DType::kI64: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data<int64_t>()[i]); break;
-    case DType::kI32: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data<int32_t>()[i]); break;
-    case DType::kU8: for (int64_t i = 0; i < n; ++i) out[i] = data<uint8_t>()[i]; break;
-    case DType::kI8: for (int64_t i = 0; i < n; ++i) out[i] = data<int8_t>()[i]; break;
+    case DType::kF32: std::memcpy(out, data<float>() + offset, n * 4); break;
+    case DType::kBF16: for (int64_t i = 0; i < n; ++i) out[i] = bf16_to_f32(data<uint16_t>()[offset + i]); break;
+    case DType::kF16: for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(data<uint16_t>()[offset + i]); break;
+    case DType::kI64: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data<int64_t>()[offset + i]); break;
+    case DType::kI32: for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(data<int32_t>()[offset + i]); break;
+    case DType::kU8: for (int64_t i = 0; i < n; ++i) out[i] = data<uint8_t>()[offset + i]; break;
+    case DType::kI8: for (int64_t i = 0; i < n; ++i) out[i] = data<int8_t>()[offset + i]; break;
     case DType::kI8Packed: throw internal_error("to_f32 of a packed int8 weight: its bytes are not values");
   }
-  return t;
 }
 
 Tensor Tensor::to_16bit(DType dt) const {

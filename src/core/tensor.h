@@ -60,6 +60,8 @@ class Tensor {
   Tensor clone() const;
   // Host copy converted to f32 (bf16/f16/f32/i64/i32 sources).
   Tensor to_f32() const;
+  // Elements [offset, offset + count) converted to f32 into out, as to_f32 converts them.
+  void copy_f32(int64_t offset, int64_t count, float* out) const;
   // Host copy in a 16-bit float dtype (F16 or BF16), rounded to nearest even (f16 overflows to
   // inf, which a caller that cares checks for); *this when it already is one.
   Tensor to_16bit(DType dt) const;

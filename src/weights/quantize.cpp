@@ -7,7 +7,6 @@
 #include <cstring>
 #include <vector>
 
-#include "core/bf16.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/round_even.h"
@@ -16,27 +15,12 @@ namespace folio {
 
 namespace {
 
-// Row n of w as f32 (f32 rows are used in place, 16-bit ones converted into `buffer`).
+// Row n of w as f32: f32 rows in place, others converted into `buffer`.
 const float* row_f32(const Tensor& w, int64_t n, std::vector<float>& buffer) {
   const int64_t K = w.dim(1);
-  switch (w.dtype()) {
-    case DType::kF32: return w.data<float>() + n * K;
-    case DType::kBF16: {
-      const uint16_t* src = w.data<uint16_t>() + n * K;
-      for (int64_t k = 0; k < K; ++k) buffer[k] = bf16_to_f32(src[k]);
-      return buffer.data();
-    }
-    case DType::kF16: {
-      const uint16_t* src = w.data<uint16_t>() + n * K;
-      for (int64_t k = 0; k < K; ++k) buffer[k] = f16_to_f32(src[k]);
-      return buffer.data();
-    }
-    default: {
-      const std::vector<float> row = w.rows(n, n + 1).to_vector_f32();
-      std::copy(row.begin(), row.end(), buffer.begin());
-      return buffer.data();
-    }
-  }
+  if (w.dtype() == DType::kF32) return w.data<float>() + n * K;
+  w.copy_f32(n * K, K, buffer.data());
+  return buffer.data();
 }
 
 struct RowRange {

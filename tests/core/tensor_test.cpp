@@ -83,6 +83,16 @@ TEST(Tensor, ReshapeAndRowsShareStorage) {
   EXPECT_THROW(t.rows(1, 3), Error);
 }
 
+TEST(Tensor, CopyF32ConvertsARangeLikeToF32) {
+  const Tensor h = Tensor::from_f32({0.5f, -1.25f, 3.0f, 1e-3f, 7.0f, -2.0f}, {2, 3}).to_16bit(DType::kBF16);
+  const std::vector<float> all = h.to_vector_f32();
+  float out[3] = {};
+  h.copy_f32(3, 3, out);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(out[i], all[3 + i]) << i;
+  EXPECT_THROW(h.copy_f32(4, 3, out), Error);
+  EXPECT_THROW(h.copy_f32(-1, 1, out), Error);
+}
+
 TEST(Parallel, CoversEveryIndexOnce) {
   std::vector<std::atomic<int>> hits(10007);
   parallel_for(10007, 13, [&](int64_t b, int64_t e) {
