@@ -185,6 +185,11 @@ class Backend {
   // activation dtype; every w[i] [N_i, K]; y[i] [M, N_i] (act dtype or F32).
   virtual void rms_norm_linear(const Tensor& x, const Tensor& norm_w, float eps, const std::vector<const Tensor*>& w,
                                const std::vector<Tensor*>& y);
+  // For each i: y[i] = x · w[i]ᵀ + bias[i] (bias[i] may be nullptr), products that share their
+  // input: the q, k and v parts of a fused projection. The CPU's int8 product quantises x
+  // once for all of them instead of once per product.
+  virtual void linear_many(const Tensor& x, const std::vector<const Tensor*>& w, const std::vector<const Tensor*>& bias,
+                           const std::vector<Tensor*>& y);
   // h += x · wᵀ, h in residual_dtype() (or act dtype): a product that ends in a residual add.
   virtual void linear_add(const Tensor& x, const Tensor& w, Tensor& h);
   // rope_neox_dev(q), rope_neox_dev(k), then kv_store(k, v, slots, k_pool, v_pool). q and k are

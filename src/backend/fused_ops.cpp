@@ -19,6 +19,13 @@ void Backend::rms_norm_linear(const Tensor& x, const Tensor& norm_w, float eps, 
   for (size_t i = 0; i < w.size(); ++i) linear(xn, *w[i], nullptr, *y[i]);
 }
 
+void Backend::linear_many(const Tensor& x, const std::vector<const Tensor*>& w, const std::vector<const Tensor*>& bias,
+                          const std::vector<Tensor*>& y) {
+  if (w.size() != y.size() || w.size() != bias.size())
+    throw internal_error("linear_many: one bias slot and one output per weight expected");
+  for (size_t i = 0; i < w.size(); ++i) linear(x, *w[i], bias[i], *y[i]);
+}
+
 void Backend::linear_add(const Tensor& x, const Tensor& w, Tensor& h) {
   Tensor y = linear_new(*this, x, w);
   add(h, y, h);

@@ -5,6 +5,7 @@
 // quantisation itself must stay close to the fp32 product.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -144,6 +145,38 @@ TEST(Int8Linear, RowViewsAtGroupBoundariesAreWeights) {
     Tensor y = be->empty({M, 32}, DType::kF32);
     be->linear(Tensor::from_f32(xv, {M, K}), wp.rows(n0, n1), &b, y);
     EXPECT_LT(compare(y.data<float>(), reference(xv, wpart, bpart, M, K, 32)).first, 1e-5) << "rows " << n0;
+  }
+}
+
+// linear_many (x quantised once for the q, k and v parts of a fused projection) gives bit for
+// bit the values of one linear per part: with many rows (tasks split the rows) and with few
+// rows and many columns (tasks split the columns of the three parts taken together, so that
+// some tasks straddle two parts), with and without biases.
+TEST(Int8Linear, ProductsSharingTheirInputEqualSeparateProducts) {
+  auto be = make_backend("cpu");
+  for (const Case c : {Case{700, 96, 3 * 48}, Case{90, 64, 3 * 256}, Case{5, 40, 3 * 16}}) {
+    const int64_t d = c.N / 3;
+    const auto xv = activations(c.M, c.K, 11), wv = randn(c.N * c.K, 12), bv = randn(c.N, 13);
+    const Tensor x = Tensor::from_f32(xv, {c.M, c.K});
+    const Tensor wp = pack_rows_int8(Tensor::from_f32(wv, {c.N, c.K}));
+    const Tensor bias = Tensor::from_f32(bv, {c.N});
+    for (const bool with_bias : {true, false}) {
+      Tensor w[3], b[3], many[3], single[3];
+      for (int i = 0; i < 3; ++i) {
+        w[i] = wp.rows(i * d, (i + 1) * d);
+        b[i] = bias.rows(i * d, (i + 1) * d);
+        many[i] = be->empty({c.M, d}, DType::kF32);
+        single[i] = be->empty({c.M, d}, DType::kF32);
+        be->linear(x, w[i], with_bias ? &b[i] : nullptr, single[i]);
+      }
+      const Tensor* none = nullptr;
+      be->linear_many(x, {&w[0], &w[1], &w[2]}, with_bias ? std::vector<const Tensor*>{&b[0], &b[1], &b[2]} :
+                                                             std::vector<const Tensor*>{none, none, none},
+                      {&many[0], &many[1], &many[2]});
+      for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(0, std::memcmp(many[i].data<float>(), single[i].data<float>(), c.M * d * sizeof(float)))
+            << "M=" << c.M << " part " << i << (with_bias ? " with bias" : "");
+    }
   }
 }
 

@@ -116,6 +116,26 @@ class CpuBackend final : public Backend {
     cpu::linear(x.data<float>(), M, K, w, b.empty() ? nullptr : b.data(), y.data<float>());
   }
 
+  // Packed int8 weights: x quantised once for all the products (SAM's and CLIP's q, k and v).
+  void linear_many(const Tensor& x, const std::vector<const Tensor*>& w, const std::vector<const Tensor*>& bias,
+                   const std::vector<Tensor*>& y) override {
+    const bool int8 = cpu::have_avx512_vnni() && x.dtype() == DType::kF32 && w.size() == y.size() &&
+                      w.size() == bias.size() &&
+                      std::all_of(w.begin(), w.end(), [](const Tensor* t) { return t->dtype() == DType::kI8Packed; }) &&
+                      std::all_of(y.begin(), y.end(), [](const Tensor* t) { return t->dtype() == DType::kF32; });
+    if (!int8) return Backend::linear_many(x, w, bias, y);
+    const int64_t K = x.dim(-1), M = rows_of(x);
+    std::vector<std::vector<float>> biases;
+    biases.reserve(w.size());  // products point into them
+    std::vector<cpu::Int8Product> products;
+    for (size_t i = 0; i < w.size(); ++i) {
+      check_linear(x, *w[i], *y[i]);
+      biases.push_back(bias_f32(bias[i], w[i]->dim(0)));
+      products.push_back({w[i], biases.back().empty() ? nullptr : biases.back().data(), y[i]->data<float>()});
+    }
+    cpu::linear_packed_int8_many(x.data<float>(), M, K, products);
+  }
+
   // The int8 product applies the step in its epilogue, while the outputs are still in
   // registers: no pass over a [tokens, 3072] f32 tensor for SAM's GELU, none for the residual
   // adds. Other weights take the default (the separate ops).

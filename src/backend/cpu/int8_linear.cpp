@@ -47,14 +47,27 @@ bool have_avx512_vnni() {
 
 void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y,
                         Int8Kernel kernel, Int8Then then) {
-  const int64_t N = w.dim(0), Kp = padded_k(K);
-  if (w.dtype() != DType::kI8Packed || w.ndim() != 2 || w.dim(1) != Kp + kRowExtra || N % kGroupRows != 0)
-    throw internal_error("linear: x has K=" + std::to_string(K) + " but the packed int8 weight is " + shape_str(w.shape()));
-  if (M == 0) return;
+  linear_packed_int8_many(x, M, K, {Int8Product{&w, bias, y}}, kernel, then);
+}
+
+void linear_packed_int8_many(const float* x, int64_t M, int64_t K, const std::vector<Int8Product>& products,
+                             Int8Kernel kernel, Int8Then then) {
+  const int64_t Kp = padded_k(K);
+  // The products side by side, as the 16-column groups [first_group[i], first_group[i + 1]) of
+  // one wide product.
+  std::vector<int64_t> first_group{0};
+  for (const Int8Product& p : products) {
+    const Tensor& w = *p.w;
+    const int64_t N = w.dim(0);
+    if (w.dtype() != DType::kI8Packed || w.ndim() != 2 || w.dim(1) != Kp + kRowExtra || N % kGroupRows != 0)
+      throw internal_error("linear: x has K=" + std::to_string(K) + " but the packed int8 weight is " + shape_str(w.shape()));
+    first_group.push_back(first_group.back() + N / kGroupRows);
+  }
+  if (M == 0 || products.empty()) return;
   const bool vnni = kernel == Int8Kernel::kAuto && have_avx512_vnni();
   auto quantise = vnni ? quantize_rows_u8_vnni : quantize_rows_u8_portable;
   auto block = vnni ? int8_block_vnni : int8_block_portable;
-  const int64_t groups = N / kGroupRows;
+  const int64_t groups = first_group.back();
 
   // Tasks: threads*4 of them (so a thread slowed by a neighbour on a shared machine hands
   // work to the others). Many rows (SAM: 4096+): split the rows only, each row is quantised
@@ -102,14 +115,22 @@ void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, c
         }
         b.rows = rows;
         b.Kp = Kp;
-        b.w = w.data<int8_t>() + g_begin * group_bytes(Kp);
-        b.groups = g_end - g_begin;
-        b.bias = bias ? bias + g_begin * kGroupRows : nullptr;
-        b.y = y + m0 * N + g_begin * kGroupRows;
-        b.ldy = N;
         b.scratch = scratch.data();
         b.then = then;
-        block(b);
+        // The task's groups, product by product.
+        for (size_t i = 0; i < products.size(); ++i) {
+          const int64_t lo = std::max(g_begin, first_group[i]) - first_group[i];
+          const int64_t hi = std::min(g_end, first_group[i + 1]) - first_group[i];
+          if (lo >= hi) continue;
+          const Int8Product& p = products[i];
+          const int64_t N = p.w->dim(0);
+          b.w = p.w->data<int8_t>() + lo * group_bytes(Kp);
+          b.groups = hi - lo;
+          b.bias = p.bias ? p.bias + lo * kGroupRows : nullptr;
+          b.y = p.y + m0 * N + lo * kGroupRows;
+          b.ldy = N;
+          block(b);
+        }
       }
     }
   });

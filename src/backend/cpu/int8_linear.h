@@ -5,6 +5,7 @@
 // accuracy cost measured by `folio conformance --encoder-weights int8`.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "backend/cpu/int8_kernels.h"
 #include "core/tensor.h"
@@ -23,6 +24,19 @@ enum class Int8Kernel { kAuto, kPortable };
 // added to y's current value (y the residual stream).
 void linear_packed_int8(const float* x, int64_t M, int64_t K, const Tensor& w, const float* bias, float* y,
                         Int8Kernel kernel = Int8Kernel::kAuto, Int8Then then = Int8Then::kStore);
+
+// One of several products of the same x (linear_packed_int8_many): y [M, w.dim(0)] = x · wᵀ +
+// bias, bias may be nullptr.
+struct Int8Product {
+  const Tensor* w = nullptr;
+  const float* bias = nullptr;
+  float* y = nullptr;
+};
+
+// linear_packed_int8 for each product, x quantised once for all of them: the same values as
+// separate calls. The products' columns are split among the tasks as one wide product's.
+void linear_packed_int8_many(const float* x, int64_t M, int64_t K, const std::vector<Int8Product>& products,
+                             Int8Kernel kernel = Int8Kernel::kAuto, Int8Then then = Int8Then::kStore);
 
 // y[M, N2] += act(x[M, K] · w1ᵀ + b1) · w2ᵀ + b2 (act kGeluErf or kQuickGelu), the same values
 // as linear_packed_int8 with `act` into a temporary and then with kAddTo into y, computed per

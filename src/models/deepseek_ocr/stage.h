@@ -32,7 +32,8 @@ inline Tensor vision_linear(Backend& be, const Tensor& x, const LinearWeights& l
 }
 
 // The q, k and v parts of a fused [3*D, D] projection are row ranges of its weight and bias;
-// running them as three products avoids strided views of one fused output.
+// running them as three products (Backend::linear_many, one input) avoids strided views of
+// one fused output.
 struct Qkv {
   Tensor q, k, v;
 };
