@@ -34,6 +34,12 @@ struct AttentionSpec {
   // [2*grid_w-1, head_dim], already resized to the grid. Never materialised as [N, N].
   Tensor rel_pos_h, rel_pos_w;
   int grid_h = 0, grid_w = 0;
+  // SAM's windows: when > 0, the batch is views x nw x nw windows of grid_h x grid_w tokens
+  // (window row-major) cut from a window_source_grid x window_source_grid token grid padded at
+  // the bottom and right to nw windows a side. The padding's query rows are dropped when the
+  // windows are merged: a backend may skip them and leave their outputs unspecified. Their keys
+  // and values still take part, as in SAM.
+  int window_source_grid = 0;
   // Run the products in int8 where the backend has a fast int8 product (fast_int8_linear):
   // the vision encoder's int8 mode. The softmax stays fp32. Ignored by other backends.
   bool int8 = false;

@@ -2,7 +2,9 @@
 // attention of the same backend (itself checked against a double reference in
 // cpu_ops_test.cpp), and its AVX-512 packers against the scalar one byte for byte. Skipped on
 // CPUs without AVX512-VNNI, where the backend runs fp32 attention for int8 specs.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include "backend/backend.h"
 #include "backend/cpu/attention_int8.h"
 #include "backend/cpu/int8_linear.h"
+#include "core/error.h"
 #include "core/packed_int8.h"
 
 #include "support/random_data.h"
@@ -77,6 +80,49 @@ TEST(Int8Attention, CloseToFp32Attention) {
     EXPECT_LT(rel, 0.2) << what;
     EXPECT_GT(cosine, 0.9995) << what;
   }
+}
+
+// SAM's windows with AttentionSpec::window_source_grid: the rows of real tokens get bit for bit
+// the outputs of the run without the hint (the padding rows are skipped, their keys and values
+// still used); edge windows of 36+ real rows exercise the gathered, non-consecutive blocks. A
+// batch that is not whole views of windows is refused.
+TEST(Int8Attention, WindowPaddingRowsAreSkippedWithoutChangingTheOthers) {
+  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  auto be = make_backend("cpu");
+  const int D = 64, heads = 2, win = 14, source = 40, nw = 3, views = 2;  // 40 = 14 + 14 + 12
+  const int64_t B = views * nw * nw, N = win * win, C = heads * D;
+  const Tensor q = Tensor::from_f32(randn(B * N * C, 31), {B, N, C});
+  const Tensor k = Tensor::from_f32(randn(B * N * C, 32), {B, N, C});
+  const Tensor v = Tensor::from_f32(randn(B * N * C, 33), {B, N, C});
+  AttentionSpec s;
+  s.heads = heads;
+  s.head_dim = D;
+  s.int8 = true;
+  s.rel_pos_h = Tensor::from_f32(randn((2 * win - 1) * D, 34, 0.3f), {2 * win - 1, D});
+  s.rel_pos_w = Tensor::from_f32(randn((2 * win - 1) * D, 35, 0.3f), {2 * win - 1, D});
+  s.grid_h = s.grid_w = win;
+  Tensor all = be->empty({B, N, C}, DType::kF32), real_only = be->empty({B, N, C}, DType::kF32);
+  be->attention(q, k, v, all, s);
+  s.window_source_grid = source;
+  std::fill(real_only.data<float>(), real_only.data<float>() + real_only.numel(), -7.0f);
+  be->attention(q, k, v, real_only, s);
+  int64_t compared = 0, untouched = 0;
+  for (int64_t i = 0; i < real_only.numel(); i += C) untouched += real_only.data<float>()[i] == -7.0f;
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t w = b % (nw * nw), real_h = std::min(win, source - int(w / nw) * win),
+                  real_w = std::min(win, source - int(w % nw) * win);
+    for (int64_t y = 0; y < real_h; ++y)
+      for (int64_t x = 0; x < real_w; ++x) {
+        const int64_t row = b * N + y * win + x;
+        ASSERT_EQ(0, std::memcmp(all.data<float>() + row * C, real_only.data<float>() + row * C, C * sizeof(float)))
+            << "window " << b << " token " << y << "," << x;
+        ++compared;
+      }
+  }
+  EXPECT_EQ(compared, views * source * source);
+  EXPECT_EQ(untouched, B * N - views * source * source) << "the padding rows were computed";
+  s.window_source_grid = 50;  // 4 x 4 windows a view: 18 is not a multiple of 16
+  EXPECT_THROW(be->attention(q, k, v, real_only, s), Error);
 }
 
 TEST(Int8Attention, VectorPackersWriteTheScalarPackersBytes) {

@@ -8,6 +8,7 @@
 #include "backend/cpu/attention_int8.h"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -126,12 +127,29 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   const int64_t ldl = Nk16 + 16;
   const int64_t qblocks = (Nq + kQueryBlock - 1) / kQueryBlock;
   const int64_t offset = Nk - Nq;  // causal: query i is at absolute position i + offset
+  // SAM's windows at the bottom and right edges (AttentionSpec::window_source_grid): only the
+  // query rows of real tokens are computed, 16% of a 1024-px view's 4,900 window rows being
+  // padding. real_rows[w]: those rows of within-view window w, empty where all are real.
+  std::vector<std::vector<int32_t>> real_rows;
+  if (const int64_t S = spec.window_source_grid; S > 0) {
+    const int64_t nw = (S + gw - 1) / gw;
+    if (!rel || gh != gw || B % (nw * nw) != 0)
+      throw internal_error("attention_int8: " + std::to_string(B) + " windows of " + std::to_string(gh) + "x" +
+                           std::to_string(gw) + " do not tile a grid of " + std::to_string(S));
+    real_rows.resize(nw * nw);
+    for (int64_t w = 0; w < nw * nw; ++w) {
+      const int64_t real_h = std::min(gh, S - (w / nw) * gh), real_w = std::min(gw, S - (w % nw) * gw);
+      if (real_h == gh && real_w == gw) continue;
+      for (int64_t y = 0; y < real_h; ++y)
+        for (int64_t x = 0; x < real_w; ++x) real_rows[w].push_back(static_cast<int32_t>(y * gw + x));
+    }
+  }
   parallel_for(B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
     constexpr int64_t R = kQueryBlock;
     thread_local std::vector<uint8_t> codes, hi, lo;
     thread_local std::vector<int8_t> own_keys, own_values;
     int64_t own_bh = -1;  // the head whose keys and values own_* hold, in this range of tasks
-    thread_local std::vector<float> logits, ph, pw, rows_h, cols_w;
+    thread_local std::vector<float> logits, ph, pw, rows_h, cols_w, gathered_q, gathered_out;
     thread_local std::vector<int32_t> scratch;
     codes.resize(R * Dp);
     hi.resize(R * Nk4);
@@ -145,11 +163,29 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       cols_w.resize(gw);
     }
     float q_scale[R], logit_scale[R], hi_scale[R], lo_scale[R];
-    int32_t q_zero[R], no_zero[R] = {};
+    int32_t q_zero[R], no_zero[R] = {}, query[R];
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t bh = t / qblocks, b = bh / H, h = bh % H;
-      const int64_t i0 = (t % qblocks) * R, rows = std::min(R, Nq - i0);
-      const float* qp = Q + (b * Nq + i0) * stride + h * D;
+      // The block's query rows: R consecutive ones, or the next R real ones of an edge window.
+      const std::vector<int32_t>* real = real_rows.empty() || real_rows[b % real_rows.size()].empty()
+                                             ? nullptr
+                                             : &real_rows[b % real_rows.size()];
+      const int64_t n_rows = real ? static_cast<int64_t>(real->size()) : Nq, p0 = (t % qblocks) * R;
+      if (p0 >= n_rows) continue;
+      const int64_t rows = std::min(R, n_rows - p0);
+      for (int64_t r = 0; r < rows; ++r) query[r] = static_cast<int32_t>(real ? (*real)[p0 + r] : p0 + r);
+      // Rows that are not consecutive are gathered (and their outputs scattered back after).
+      const bool gather = query[rows - 1] - query[0] != rows - 1;
+      const float* qp = Q + (b * Nq + query[0]) * stride + h * D;
+      int64_t ldq = stride;
+      if (gather) {
+        gathered_q.resize(R * D);
+        gathered_out.resize(R * D);
+        for (int64_t r = 0; r < rows; ++r)
+          std::memcpy(gathered_q.data() + r * D, Q + (b * Nq + query[r]) * stride + h * D, D * sizeof(float));
+        qp = gathered_q.data();
+        ldq = D;
+      }
       if (pack_in_task && own_bh != bh) {
         own_keys.resize(key_bytes);
         own_values.resize(value_bytes);
@@ -159,16 +195,16 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       }
       const int8_t* head_keys = pack_in_task ? own_keys.data() : keys.at(bh);
       const int8_t* head_values = pack_in_task ? own_values.data() : values.at(bh);
-      quantize_rows_u8_vnni(qp, stride, rows, D, Dp, codes.data(), q_scale, q_zero);
+      quantize_rows_u8_vnni(qp, ldq, rows, D, Dp, codes.data(), q_scale, q_zero);
       for (int64_t r = 0; r < rows; ++r) logit_scale[r] = q_scale[r] * spec.scale;
       int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, head_keys, padded_rows(Nk), logits.data(), ldl,
                             scratch.data()));
       if (rel) {  // unscaled q, as in SAM
-        rel_pos_products_avx512(qp, stride, rows, tab_h_t.data(), D, Tph, ph.data(), Tph);
-        rel_pos_products_avx512(qp, stride, rows, tab_w_t.data(), D, Tpw, pw.data(), Tpw);
+        rel_pos_products_avx512(qp, ldq, rows, tab_h_t.data(), D, Tph, ph.data(), Tph);
+        rel_pos_products_avx512(qp, ldq, rows, tab_w_t.data(), D, Tpw, pw.data(), Tpw);
       }
       for (int64_t r = 0; r < rows; ++r) {
-        const int64_t i = i0 + r;
+        const int64_t i = query[r];
         const int64_t visible = spec.causal ? std::min(Nk, i + offset + 1) : Nk;
         if (rel) {
           // Key (ky, kx) of query (yi, xi) reads table rows yi - ky + gh - 1 and xi - kx + gw - 1.
@@ -183,11 +219,15 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
         lo_scale[r] = 1.0f / static_cast<float>(sum);
       }
       // out = (256 * hi·v + lo·v) / Σ codes, v's per-channel scale applied by the kernel.
-      float* op = O + (b * Nq + i0) * stride + h * D;
-      int8_block_vnni(block(hi.data(), hi_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, stride, scratch.data()));
-      Int8Block low = block(lo.data(), lo_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, stride, scratch.data());
+      float* op = gather ? gathered_out.data() : O + (b * Nq + query[0]) * stride + h * D;
+      const int64_t ldo = gather ? D : stride;
+      int8_block_vnni(block(hi.data(), hi_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, ldo, scratch.data()));
+      Int8Block low = block(lo.data(), lo_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, ldo, scratch.data());
       low.accumulate = true;
       int8_block_vnni(low);
+      if (gather)
+        for (int64_t r = 0; r < rows; ++r)
+          std::memcpy(O + (b * Nq + query[r]) * stride + h * D, op + r * D, D * sizeof(float));
     }
   });
 }

@@ -140,7 +140,7 @@ Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
     const int nw = (grid + win - 1) / win;
     Tensor windows = be_.empty({int64_t(batch) * nw * nw, int64_t(win) * win, cfg_.width}, be_.vision_dtype());
     be_.gather_rows(xn, window_partition_index(batch, grid, win), windows);
-    Tensor wa = attention(windows, index, win);
+    Tensor wa = attention(windows, index, win, grid);
     attn = be_.empty({int64_t(batch) * grid * grid, cfg_.width}, be_.vision_dtype());
     be_.gather_rows(wa.reshape({-1, cfg_.width}), window_merge_index(batch, grid, win), attn);
   }
@@ -154,7 +154,7 @@ Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
 }
 
 // xs: [n, grid*grid, C] (n windows or n views). Returns [n, grid*grid, C] before proj.
-Tensor SamEncoder::attention(const Tensor& xs, int index, int grid) {
+Tensor SamEncoder::attention(const Tensor& xs, int index, int grid, int source_grid) {
   const SamBlockWeights& bw = w_.blocks.at(index);
   const int heads = cfg_.heads, hd = cfg_.width / heads;
   Qkv qkv = project_qkv(be_, xs, bw.qkv);
@@ -163,6 +163,7 @@ Tensor SamEncoder::attention(const Tensor& xs, int index, int grid) {
   spec.head_dim = hd;
   spec.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   spec.grid_h = spec.grid_w = grid;
+  spec.window_source_grid = source_grid;  // the padding's outputs are dropped by the merge
   spec.int8 = w_.int8;
   // Windowed blocks use their 27-row tables as stored; global blocks resize theirs to the grid.
   const auto& tabs = rel_tables_for(index, grid);

@@ -27,7 +27,8 @@ class SamEncoder {
   // One block; x (the residual stream) is updated in place and returned.
   Tensor block(Tensor x, int index, int batch, int grid);
   // Attention of n windows or views xs [n, grid*grid, C], before the output projection.
-  Tensor attention(const Tensor& xs, int index, int grid);
+  // source_grid: for windows, the grid they were cut from (AttentionSpec::window_source_grid).
+  Tensor attention(const Tensor& xs, int index, int grid, int source_grid = 0);
   Tensor conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride);
   const Tensor& pos_for(int grid);
   const std::pair<Tensor, Tensor>& rel_tables_for(int block, int grid);
