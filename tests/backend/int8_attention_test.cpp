@@ -153,7 +153,8 @@ TEST(Int8Attention, VectorPackersWriteTheScalarPackersBytes) {
 // wrong exponent or a mis-ordered byte plane shows up as codes far off), zeros past
 // `visible`, the relative-position terms added, and the returned sum the sum of the codes.
 // The relative-position products against double sums: table lengths with 4-vector chunks
-// only and with a 1-, 2- or 3-vector tail, and row counts around the 4-12 row blocks.
+// only and with a 1-, 2- or 3-vector tail, and row counts around the 4-12 row blocks; and a
+// range of columns bit for bit the same as those columns of the whole table.
 TEST(Int8Attention, RelPosProductsMatchDoublePrecision) {
   if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
   const int64_t D = 64, ldq = 3 * D;
@@ -167,7 +168,18 @@ TEST(Int8Attention, RelPosProductsMatchDoublePrecision) {
     for (const int64_t rows : {1, 5, 13, 36}) {
       const std::vector<float> q = randn(rows * ldq, seed++);
       std::vector<float> out(rows * (Tp + 3), -1.0f);
-      cpu::rel_pos_products_avx512(q.data(), ldq, rows, tab_t.data(), D, Tp, out.data(), Tp + 3);
+      cpu::rel_pos_products_avx512(q.data(), ldq, rows, tab_t.data(), D, Tp, 0, Tp, out.data(), Tp + 3);
+      // A range of columns (the softmax's rows of the table only): the same values there, and
+      // nothing written elsewhere.
+      for (const auto [t0, t1] : {std::pair<int64_t, int64_t>{16, Tp}, {0, 16}, {Tp - 16, Tp}, {16, Tp - 16}}) {
+        if (t1 <= t0) continue;
+        std::vector<float> part(rows * (Tp + 3), -1.0f);
+        cpu::rel_pos_products_avx512(q.data(), ldq, rows, tab_t.data(), D, Tp, t0, t1, part.data(), Tp + 3);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t t = 0; t < Tp + 3; ++t)
+            ASSERT_EQ(part[r * (Tp + 3) + t], t >= t0 && t < t1 ? out[r * (Tp + 3) + t] : -1.0f)
+                << "T " << T << ", rows " << rows << ", columns " << t0 << ".." << t1 << ", column " << t;
+      }
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t t = 0; t < Tp; ++t) {
           double want = 0.0, scale = 0.0;

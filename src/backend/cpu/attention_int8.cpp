@@ -200,8 +200,21 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       int8_block_vnni(block(codes.data(), logit_scale, q_zero, rows, Dp, head_keys, padded_rows(Nk), logits.data(), ldl,
                             scratch.data()));
       if (rel) {  // unscaled q, as in SAM
-        rel_pos_products_avx512(qp, ldq, rows, tab_h_t.data(), D, Tph, ph.data(), Tph);
-        rel_pos_products_avx512(qp, ldq, rows, tab_w_t.data(), D, Tpw, pw.data(), Tpw);
+        // Only the table rows the block's softmax reads: yi - ky + gh - 1 for the block's grid
+        // rows yi and every ky, xi - kx + gw - 1 likewise. A block of 36 queries in one or two
+        // grid rows of a 64-wide grid reads 65 of the 127 rows of the row table.
+        int64_t y_min = Nq, y_max = 0, x_min = Nq, x_max = 0;
+        for (int64_t r = 0; r < rows; ++r) {
+          y_min = std::min<int64_t>(y_min, query[r] / gw), y_max = std::max<int64_t>(y_max, query[r] / gw);
+          x_min = std::min<int64_t>(x_min, query[r] % gw), x_max = std::max<int64_t>(x_max, query[r] % gw);
+        }
+        auto range = [](int64_t lo, int64_t hi, int64_t Tp) {  // [lo, hi] in 16-column steps
+          return std::pair<int64_t, int64_t>{lo / kGroupRows * kGroupRows, std::min(Tp, padded_rows(hi + 1))};
+        };
+        const auto [h0, h1] = range(y_min, y_max + gh - 1, Tph);
+        const auto [w0, w1] = range(x_min, x_max + gw - 1, Tpw);
+        rel_pos_products_avx512(qp, ldq, rows, tab_h_t.data(), D, Tph, h0, h1, ph.data(), Tph);
+        rel_pos_products_avx512(qp, ldq, rows, tab_w_t.data(), D, Tpw, w0, w1, pw.data(), Tpw);
       }
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t i = query[r];

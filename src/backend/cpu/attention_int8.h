@@ -21,11 +21,13 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
 int64_t softmax_codes_vnni(float* s, int64_t n, int64_t visible, const float* rel_rows, const float* rel_cols,
                            int64_t grid_w, uint8_t* hi, uint8_t* lo, int64_t n_pad);
 
-// out[r, t] = Σ_d q[r * ldq + d] * tab[t, d] for r < rows and t < Tp: SAM's relative-position
-// terms, from tab_t = the table [T, D] transposed to [D, Tp] (Tp a multiple of 16, zero past
-// T). out has row stride ldo >= Tp. AVX-512 (attention_int8_vnni.cpp).
+// out[r, t] = Σ_d q[r * ldq + d] * tab[t, d] for r < rows and t_begin <= t < t_end: SAM's
+// relative-position terms, from tab_t = the table [T, D] transposed to [D, Tp] (Tp a multiple
+// of 16, zero past T; t_begin and t_end multiples of 16, t_end <= Tp). out has row stride
+// ldo >= t_end; its other columns are not written. Each value is the same whatever the range.
+// AVX-512 (attention_int8_vnni.cpp).
 void rel_pos_products_avx512(const float* q, int64_t ldq, int64_t rows, const float* tab_t, int64_t D, int64_t Tp,
-                             float* out, int64_t ldo);
+                             int64_t t_begin, int64_t t_end, float* out, int64_t ldo);
 
 // packed_int8::pack_rows (core/packed_int8.h) in AVX-512, same bytes: the keys of each head.
 void pack_rows_vnni(const float* src, int64_t rows, int64_t K, int64_t stride, int8_t* out);

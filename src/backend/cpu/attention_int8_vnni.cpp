@@ -66,12 +66,13 @@ inline __m512i exp2_codes(__m512 t) {
 }  // namespace
 
 void rel_pos_products_avx512(const float* q, int64_t ldq, int64_t rows, const float* tab_t, int64_t D, int64_t Tp,
-                             float* out, int64_t ldo) {
+                             int64_t t_begin, int64_t t_end, float* out, int64_t ldo) {
   // 4 rows x 4 vectors of accumulators (16 chains of FMAs, enough to cover their latency),
-  // then the last 1-3 vectors of the table with more rows per block for the same reason.
-  int64_t t0 = 0;
-  for (; t0 + 64 <= Tp; t0 += 64) rel_pos_block<4, 4>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo);
-  switch ((Tp - t0) / 16) {
+  // then the last 1-3 vectors of the range with more rows per block for the same reason.
+  // Every block sums d = 0, 1, ... into a zero accumulator: the same value in any block.
+  int64_t t0 = t_begin;
+  for (; t0 + 64 <= t_end; t0 += 64) rel_pos_block<4, 4>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo);
+  switch ((t_end - t0) / 16) {
     case 3: rel_pos_block<5, 3>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo); break;
     case 2: rel_pos_block<8, 2>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo); break;
     case 1: rel_pos_block<12, 1>(q, ldq, rows, tab_t, D, Tp, t0, out, ldo); break;
