@@ -117,10 +117,10 @@ class CpuBackend final : public Backend {
   }
 
   // Packed int8 weights: x quantised once for all the products (SAM's and CLIP's q, k and v).
+  // The same kernel as linear() picks for them (VNNI or the portable one), so the same values.
   void linear_many(const Tensor& x, const std::vector<const Tensor*>& w, const std::vector<const Tensor*>& bias,
                    const std::vector<Tensor*>& y) override {
-    const bool int8 = cpu::have_avx512_vnni() && x.dtype() == DType::kF32 && w.size() == y.size() &&
-                      w.size() == bias.size() &&
+    const bool int8 = x.dtype() == DType::kF32 && w.size() == y.size() && w.size() == bias.size() &&
                       std::all_of(w.begin(), w.end(), [](const Tensor* t) { return t->dtype() == DType::kI8Packed; }) &&
                       std::all_of(y.begin(), y.end(), [](const Tensor* t) { return t->dtype() == DType::kF32; });
     if (!int8) return Backend::linear_many(x, w, bias, y);
