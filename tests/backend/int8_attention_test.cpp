@@ -148,6 +148,63 @@ TEST(Int8Attention, VectorPackersWriteTheScalarPackersBytes) {
   EXPECT_EQ(want, got);
 }
 
+// The packers divide by the scale through its reciprocal and one FMA correction (exact for
+// normal scales), and by vdivps below 2^-100. Rows whose maxima span the float range, filled
+// with sweeps of the floats under their maximum and with values a few ulps from the codes'
+// rounding ties, must give the scalar packer's bytes.
+TEST(Int8Attention, VectorPackersMatchTheDivisionAtEveryScale) {
+  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  using namespace packed_int8;
+  const int64_t K = 64;
+  const std::vector<float> tops = {1.0f,    127.0f,  0.3f,    3.5e-5f, 7.0e12f, 3.0e38f,
+                                   1e-28f,  1e-30f,  1.5e-36f, 1e-37f, 1e-39f,  1e-44f};
+  const int64_t rows_per_top = 512, rows = rows_per_top * static_cast<int64_t>(tops.size());
+  std::vector<float> src(rows * K);
+  std::mt19937 rng(11);
+  for (size_t i = 0; i < tops.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &tops[i], 4);
+    for (int64_t r = 0; r < rows_per_top; ++r) {
+      float* row = src.data() + (i * rows_per_top + r) * K;
+      row[0] = tops[i];
+      const float scale = tops[i] / 127.0f;
+      for (int64_t k = 1; k < K; ++k) {
+        if (r % 2 == 0) {  // a sweep of the floats below the maximum
+          const uint32_t below = bits - std::min<uint32_t>(bits, static_cast<uint32_t>(r * (K - 1) + k) * 97u);
+          std::memcpy(&row[k], &below, 4);
+        } else {  // a few ulps around a rounding tie (c + 1/2) * scale, where a quotient off by an ulp changes the code
+          const float tie = (static_cast<float>(rng() % 127) + 0.5f) * scale;
+          row[k] = tie;
+          for (int64_t step = static_cast<int64_t>(rng() % 7) - 3; step != 0; step += step > 0 ? -1 : 1)
+            row[k] = std::nextafter(row[k], step > 0 ? INFINITY : 0.0f);
+          row[k] = std::min(row[k], tops[i]);
+        }
+        if (rng() & 1) row[k] = -row[k];
+      }
+    }
+  }
+  const int64_t bytes = padded_rows(rows) * (padded_k(K) + kRowExtra);
+  std::vector<int8_t> scalar(bytes), vec(bytes);
+  pack_rows(src.data(), rows, K, K, scalar.data());
+  cpu::pack_rows_vnni(src.data(), rows, K, K, vec.data());
+  EXPECT_EQ(scalar, vec);
+
+  // Columns: 64 keys of 16 channels from each block of rows, the channels then scaled by
+  // their own maxima.
+  const int64_t keys = K, cols = rows_per_top;
+  for (size_t i = 0; i < tops.size(); ++i) {
+    const float* block = src.data() + i * rows_per_top * K;  // [cols][keys]: channel c = row c
+    std::vector<float> by_key(keys * cols);
+    for (int64_t c = 0; c < cols; ++c)
+      for (int64_t j = 0; j < keys; ++j) by_key[j * cols + c] = block[c * keys + j];
+    const int64_t col_bytes = padded_rows(cols) * (padded_k(keys) + kRowExtra);
+    std::vector<int8_t> want(col_bytes), got(col_bytes);
+    pack_rows(block, cols, keys, keys, want.data());
+    cpu::pack_cols_vnni(by_key.data(), keys, cols, cols, got.data());
+    EXPECT_EQ(want, got) << "channels scaled near " << tops[i];
+  }
+}
+
 // The softmax step alone against double precision: every code within one step of
 // round(65535 * exp(s - max)) (the polynomial's error is ~1e-7, so a wrong coefficient, a
 // wrong exponent or a mis-ordered byte plane shows up as codes far off), zeros past
