@@ -50,9 +50,12 @@ inline __mmask16 first_n(int64_t n) {
 // applied by vscalefps. That is the same f32 as adding n to the exponent bits (the result is
 // a normal number down to the t where the code rounds to 0), in one instruction instead of
 // three and without clamping t first: vscalefps takes very negative n to 0 by itself.
+// f comes from vreduceps (t minus t rounded to nearest even, exact) and n = t - f (exact as
+// well): the same n and f as rounding t with vrndscaleps and subtracting, one p0 operation
+// fewer, the port this loop is bound by (8.8 against 10.4 cycles per 16 keys, same codes).
 inline __m512i exp2_codes(__m512 t) {
-  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);
+  const __m512 f = _mm512_reduce_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 n = _mm512_sub_ps(t, f);
   __m512 p = _mm512_set1_ps(65535.0f * 1.5403530393381608e-4f);
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 1.3333558146428443e-3f));
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(65535.0f * 9.6181291076284772e-3f));
