@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/backend.h"
+#include "backend/cpu/int8_kernels.h"
 #include "backend/cpu/int8_linear.h"
 #include "weights/pack_int8.h"
 
@@ -182,6 +183,33 @@ TEST(Int8Linear, ProductsSharingTheirInputEqualSeparateProducts) {
 
 TEST(Int8Linear, BackendReportsTheCpuFeature) {
   EXPECT_EQ(make_backend("cpu")->fast_int8_linear(), cpu::have_avx512_vnni());
+}
+
+// The VNNI activation quantiser (64 codes at a time clamped by saturating packs, then 16 at a
+// time, then a masked tail) writes the portable one's codes, scales and zero points, for K
+// that end on each of those paths and rows at the edges of the scheme (all zero, one-sided,
+// an outlier, values on the rounding ties of the codes).
+TEST(Int8Linear, VnniQuantisationWritesThePortableCodes) {
+  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  for (const int64_t K : {16, 64, 80, 100, 768, 1000, 3072}) {
+    const int64_t M = 9, Kp = (K + 3) / 4 * 4 + 8, ldx = K + 5;
+    const std::vector<float> rows = activations(M, K, static_cast<uint32_t>(K));
+    std::vector<float> x(M * ldx, 1e30f);  // the stride's gap must not be read
+    for (int64_t r = 0; r < M; ++r) std::copy_n(rows.begin() + r * K, K, x.begin() + r * ldx);
+    for (int64_t k = 0; k < K; ++k) {
+      x[4 * ldx + k] = -std::fabs(x[4 * ldx + k]);            // all negative: zero point 255
+      x[5 * ldx + k] = 3.0f;                                  // constant
+      x[6 * ldx + k] = (static_cast<float>(k % 255) - 127.5f) * (8.0f / 255.0f);  // on the ties
+    }
+    std::vector<uint8_t> q_vnni(M * Kp, 1), q_port(M * Kp, 2);
+    std::vector<float> s_vnni(M), s_port(M);
+    std::vector<int32_t> z_vnni(M), z_port(M);
+    cpu::quantize_rows_u8_vnni(x.data(), ldx, M, K, Kp, q_vnni.data(), s_vnni.data(), z_vnni.data());
+    cpu::quantize_rows_u8_portable(x.data(), ldx, M, K, Kp, q_port.data(), s_port.data(), z_port.data());
+    EXPECT_EQ(q_vnni, q_port) << "K=" << K;
+    EXPECT_EQ(s_vnni, s_port) << "K=" << K;
+    EXPECT_EQ(z_vnni, z_port) << "K=" << K;
+  }
 }
 
 // linear_then on packed weights (the step fused into the int8 product's epilogue) gives

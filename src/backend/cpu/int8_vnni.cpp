@@ -231,11 +231,20 @@ void quantize_rows_u8_vnni(const float* x, int64_t ldx, int64_t rows, int64_t K,
     const __m512 inv = _mm512_set1_ps(p.inv);
     const __m512i z = _mm512_set1_epi32(p.zero), lo = _mm512_setzero_si512(), hi = _mm512_set1_epi32(255);
     // cvtps_epi32 rounds half to even under the default MXCSR, like nearbyint in the portable copy.
-    auto codes = [&](__m512 v) {
-      const __m512i c = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), z);
-      return _mm512_min_epi32(_mm512_max_epi32(c, lo), hi);
-    };
-    for (int64_t k = 0; k < full; k += 16)
+    auto unclamped = [&](__m512 v) { return _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), z); };
+    auto codes = [&](__m512 v) { return _mm512_min_epi32(_mm512_max_epi32(unclamped(v), lo), hi); };
+    // 64 at a time, clamped by the saturation of two packs (int32 -> [0, 65535] -> [0, 255]:
+    // the unclamped codes lie in [-1, 256], well inside int16) and put back in order by one
+    // dword permute: 4 operations per 64 codes instead of 16 for the clamps and narrowing
+    // stores, the same bytes.
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    int64_t k = 0;
+    for (; k + 64 <= full; k += 64) {
+      const __m512i w01 = _mm512_packus_epi32(unclamped(_mm512_loadu_ps(xr + k)), unclamped(_mm512_loadu_ps(xr + k + 16)));
+      const __m512i w23 = _mm512_packus_epi32(unclamped(_mm512_loadu_ps(xr + k + 32)), unclamped(_mm512_loadu_ps(xr + k + 48)));
+      _mm512_storeu_si512(qr + k, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23)));
+    }
+    for (; k < full; k += 16)
       _mm_storeu_si128(reinterpret_cast<__m128i*>(qr + k), _mm512_cvtepi32_epi8(codes(_mm512_loadu_ps(xr + k))));
     if (tail) _mm512_mask_cvtepi32_storeu_epi8(qr + full, tail, codes(_mm512_maskz_loadu_ps(tail, xr + full)));
     for (int64_t k = K; k < Kp; ++k) qr[k] = static_cast<uint8_t>(p.zero);
