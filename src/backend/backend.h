@@ -45,6 +45,11 @@ struct AttentionSpec {
   bool int8 = false;
 };
 
+// The rows of Backend::window_attention's q/k/v that its windows read: for each view, window
+// row and window column, the win x win tokens of the window row-major, as rows of `views`
+// stacked S x S grids, or views * S * S (the padding row) past the grid's bottom or right edge.
+std::vector<int32_t> window_token_rows(int64_t views, int64_t S, int64_t win);
+
 // One routed expert's SwiGLU weights: down(silu(gate(x)) * up(x)).
 struct ExpertWeights {
   Tensor gate, up, down;  // [I, D], [I, D], [D, I]
@@ -119,6 +124,17 @@ class Backend {
   // q[B, Nq, H*D], k/v[B, Nk, H*D] -> out[B, Nq, H*D]. Softmax in fp32.
   virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                          const AttentionSpec& spec) = 0;
+  // SAM's windowed attention on token grids, the windows cut by the backend: q, k, v
+  // [views * S * S + 1, H*D] hold each view's S x S grid (S = spec.window_source_grid) in
+  // row-major order, then one padding row (the projections of a zero token). Each grid is
+  // padded at the bottom and right to whole spec.grid_h x spec.grid_w windows with that row,
+  // attention runs within each window (spec's relative-position tables are the window's),
+  // and out [views * S * S, H*D] receives the real tokens' outputs in grid order: what
+  // cutting the windows from the normalised grid, projecting them and merging them back
+  // gives. The default cuts the windows with gather_rows around attention(); a backend may
+  // read the grid in place (the CPU's int8 attention does).
+  virtual void window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
+                                const AttentionSpec& spec);
   // NeoX ("rotate half") RoPE over the full head_dim, in place. x[T, H*D]; positions[T] (host).
   virtual void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim,
                          float theta) = 0;

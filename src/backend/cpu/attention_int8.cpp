@@ -67,15 +67,46 @@ Int8Block block(const uint8_t* a, const float* a_scale, const int32_t* a_zero, i
   return b;
 }
 
+// Where the attention's rows are. Batches: row i of batch b is row b * N + i of q/k/v/out
+// ([B, N, H*D]). SAM's token grids (window_attention_int8): `token_row` [B * N] gives the row
+// of q/k/v holding window b's token i (the padding row for padding), and of out for real ones.
+struct Rows {
+  int64_t B = 0, Nq = 0, Nk = 0;
+  const int32_t* token_row = nullptr;
+};
+
+void run(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec, const Rows& layout);
+
 }  // namespace
 
 void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
-  const int64_t B = q.dim(0), Nq = q.dim(1), Nk = k.dim(1);
   const int64_t H = spec.heads, D = spec.head_dim, stride = H * D;
-  if (q.dim(2) != stride || k.dim(2) != stride || v.dim(2) != stride || k.dim(0) != B || v.dim(1) != Nk ||
-      D % kGroupRows != 0)
+  if (q.ndim() != 3 || k.ndim() != 3 || v.ndim() != 3 || q.dim(2) != stride || k.dim(2) != stride ||
+      v.dim(2) != stride || k.dim(0) != q.dim(0) || v.dim(0) != q.dim(0) || v.dim(1) != k.dim(1) || out.shape() != q.shape())
     throw internal_error("attention_int8: q " + shape_str(q.shape()) + " k " + shape_str(k.shape()) + " v " +
                          shape_str(v.shape()) + " do not fit heads=" + std::to_string(H) + " x " + std::to_string(D));
+  run(q, k, v, out, spec, Rows{q.dim(0), q.dim(1), k.dim(1), nullptr});
+}
+
+void window_attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
+  const int64_t S = spec.window_source_grid, win = spec.grid_w, C = int64_t(spec.heads) * spec.head_dim;
+  if (S <= 0 || win <= 0 || spec.grid_h != win || q.ndim() != 2 || q.dim(1) != C || (q.dim(0) - 1) % (S * S) != 0 ||
+      k.shape() != q.shape() || v.shape() != q.shape() || out.ndim() != 2 || out.dim(0) != q.dim(0) - 1 || out.dim(1) != C)
+    throw internal_error("window_attention_int8: q " + shape_str(q.shape()) + " out " + shape_str(out.shape()) +
+                         " are not grids of " + std::to_string(S) + "^2 tokens (and a padding row) in " +
+                         std::to_string(win) + "x" + std::to_string(win) + " windows");
+  const int64_t views = (q.dim(0) - 1) / (S * S), nw = (S + win - 1) / win;
+  const std::vector<int32_t> token_row = window_token_rows(views, S, win);
+  run(q, k, v, out, spec, Rows{views * nw * nw, win * win, win * win, token_row.data()});
+}
+
+namespace {
+
+void run(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec, const Rows& layout) {
+  const int64_t B = layout.B, Nq = layout.Nq, Nk = layout.Nk;
+  const int64_t H = spec.heads, D = spec.head_dim, stride = H * D;
+  const int32_t* const token_row = layout.token_row;
+  if (D % kGroupRows != 0) throw internal_error("attention_int8: head size " + std::to_string(D) + " is not a multiple of 16");
   const bool rel = spec.rel_pos_h.defined() && spec.rel_pos_h.numel() > 0;
   const int64_t gh = spec.grid_h, gw = spec.grid_w;
   if (rel && (gh * gw != Nk || Nq != Nk || spec.rel_pos_h.dim(0) != 2 * gh - 1 ||
@@ -87,6 +118,8 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   const float* V = v.data<float>();
   float* O = out.data<float>();
 
+  // The row of q (and of out) that holds query i of batch b.
+  auto query_row = [&](int64_t b, int64_t i) -> int64_t { return token_row ? token_row[b * Nq + i] : b * Nq + i; };
   // Keys [Nk, D] per (batch, head) as packed rows; values as packed columns ([D, Nk]), so
   // P·V is codes x "weight" with one scale per head channel.
   auto head = [&](const float* base, int64_t i) { return base + (i / H) * Nk * stride + (i % H) * D; };
@@ -97,6 +130,7 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   // front, their 8 MB went to L3 and every (window, head) came back from there. Large heads
   // (global attention, 4096 keys) are packed once and shared: each is used by 114 tasks.
   const bool pack_in_task = Nk * D <= kPackInTaskElements;
+  if (token_row && !pack_in_task) throw internal_error("attention_int8: windows of " + std::to_string(Nk) + " tokens are too large");
   const Packed keys = pack_in_task ? Packed{} : pack_many(B * H, Nk, D, pack_keys);
   const Packed values = pack_in_task ? Packed{} : pack_many(B * H, D, Nk, pack_values);
   const int64_t key_bytes = padded_rows(Nk) * (padded_k(D) + kRowExtra);
@@ -129,7 +163,8 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
   const int64_t offset = Nk - Nq;  // causal: query i is at absolute position i + offset
   // SAM's windows at the bottom and right edges (AttentionSpec::window_source_grid): only the
   // query rows of real tokens are computed, 16% of a 1024-px view's 4,900 window rows being
-  // padding. real_rows[w]: those rows of within-view window w, empty where all are real.
+  // padding. real_rows[w]: those rows of within-view window w; empty where all are real and
+  // the rows are consecutive (always listed on token grids, where no window's rows are).
   std::vector<std::vector<int32_t>> real_rows;
   if (const int64_t S = spec.window_source_grid; S > 0) {
     const int64_t nw = (S + gw - 1) / gw;
@@ -139,7 +174,7 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
     real_rows.resize(nw * nw);
     for (int64_t w = 0; w < nw * nw; ++w) {
       const int64_t real_h = std::min(gh, S - (w / nw) * gh), real_w = std::min(gw, S - (w % nw) * gw);
-      if (real_h == gh && real_w == gw) continue;
+      if (real_h == gh && real_w == gw && !token_row) continue;
       for (int64_t y = 0; y < real_h; ++y)
         for (int64_t x = 0; x < real_w; ++x) real_rows[w].push_back(static_cast<int32_t>(y * gw + x));
     }
@@ -149,7 +184,7 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
     thread_local std::vector<uint8_t> codes, hi, lo;
     thread_local std::vector<int8_t> own_keys, own_values;
     int64_t own_bh = -1;  // the head whose keys and values own_* hold, in this range of tasks
-    thread_local std::vector<float> logits, ph, pw, rows_h, cols_w, gathered_q, gathered_out;
+    thread_local std::vector<float> logits, ph, pw, rows_h, cols_w, gathered_q, gathered_out, head_rows;
     thread_local std::vector<int32_t> scratch;
     codes.resize(R * Dp);
     hi.resize(R * Nk4);
@@ -175,22 +210,36 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       const int64_t rows = std::min(R, n_rows - p0);
       for (int64_t r = 0; r < rows; ++r) query[r] = static_cast<int32_t>(real ? (*real)[p0 + r] : p0 + r);
       // Rows that are not consecutive are gathered (and their outputs scattered back after).
-      const bool gather = query[rows - 1] - query[0] != rows - 1;
-      const float* qp = Q + (b * Nq + query[0]) * stride + h * D;
+      const bool gather = token_row || query[rows - 1] - query[0] != rows - 1;
+      const float* qp = Q + query_row(b, query[0]) * stride + h * D;
       int64_t ldq = stride;
       if (gather) {
         gathered_q.resize(R * D);
         gathered_out.resize(R * D);
         for (int64_t r = 0; r < rows; ++r)
-          std::memcpy(gathered_q.data() + r * D, Q + (b * Nq + query[r]) * stride + h * D, D * sizeof(float));
+          std::memcpy(gathered_q.data() + r * D, Q + query_row(b, query[r]) * stride + h * D, D * sizeof(float));
         qp = gathered_q.data();
         ldq = D;
       }
       if (pack_in_task && own_bh != bh) {
         own_keys.resize(key_bytes);
         own_values.resize(value_bytes);
-        pack_keys(bh, own_keys.data());
-        pack_values(bh, own_values.data());
+        if (token_row) {
+          // The window's keys and values, gathered from the grid into [Nk, D] and packed from
+          // there (the same values, so the same bytes as packing a cut-out window).
+          head_rows.resize(Nk * D);
+          auto gather_head = [&](const float* base) {
+            for (int64_t j = 0; j < Nk; ++j)
+              std::memcpy(head_rows.data() + j * D, base + token_row[b * Nk + j] * stride + h * D, D * sizeof(float));
+          };
+          gather_head(K);
+          pack_rows_vnni(head_rows.data(), Nk, D, D, own_keys.data());
+          gather_head(V);
+          pack_cols_vnni(head_rows.data(), Nk, D, D, own_values.data());
+        } else {
+          pack_keys(bh, own_keys.data());
+          pack_values(bh, own_values.data());
+        }
         own_bh = bh;
       }
       const int8_t* head_keys = pack_in_task ? own_keys.data() : keys.at(bh);
@@ -232,7 +281,7 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
         lo_scale[r] = 1.0f / static_cast<float>(sum);
       }
       // out = (256 * hi·v + lo·v) / Σ codes, v's per-channel scale applied by the kernel.
-      float* op = gather ? gathered_out.data() : O + (b * Nq + query[0]) * stride + h * D;
+      float* op = gather ? gathered_out.data() : O + query_row(b, query[0]) * stride + h * D;
       const int64_t ldo = gather ? D : stride;
       int8_block_vnni(block(hi.data(), hi_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, ldo, scratch.data()));
       Int8Block low = block(lo.data(), lo_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, ldo, scratch.data());
@@ -240,9 +289,11 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
       int8_block_vnni(low);
       if (gather)
         for (int64_t r = 0; r < rows; ++r)
-          std::memcpy(O + (b * Nq + query[r]) * stride + h * D, op + r * D, D * sizeof(float));
+          std::memcpy(O + query_row(b, query[r]) * stride + h * D, op + r * D, D * sizeof(float));
     }
   });
 }
+
+}  // namespace
 
 }  // namespace folio::cpu

@@ -13,6 +13,9 @@ namespace folio::cpu {
 // Same contract as cpu::attention (cpu_kernels.h); head_dim a multiple of 16. Call only when
 // have_avx512_vnni().
 void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec);
+// Backend::window_attention's contract (backend.h), reading the windows' rows in place from
+// the token grids: the same values as cutting the windows first. Same conditions.
+void window_attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec);
 
 // One query row, logits s[0, n) (scaled): adds rel_rows[j / grid_w] + rel_cols[j % grid_w]
 // when rel_rows is given, then writes code_j = round(65535 * exp(s_j - max s)) for j < visible

@@ -257,6 +257,11 @@ class CpuBackend final : public Backend {
     cpu::attention(q, k, v, out, spec);
   }
 
+  void window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
+    if (spec.int8 && cpu::have_avx512_vnni() && spec.head_dim % 16 == 0) return cpu::window_attention_int8(q, k, v, out, spec);
+    Backend::window_attention(q, k, v, out, spec);
+  }
+
   void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim, float theta) override {
     const int64_t T = rows_of(x);
     if (static_cast<int64_t>(positions.size()) != T || x.dim(-1) != static_cast<int64_t>(heads) * head_dim)

@@ -7,41 +7,6 @@
 
 namespace folio {
 
-namespace {
-
-// Row indices that cut a [B, G, G] token grid into win x win windows after zero-padding the
-// bottom/right edge to a multiple of win (-1 = a zero padding row). Window order: batch,
-// window row, window column; tokens row-major inside a window.
-std::vector<int32_t> window_partition_index(int batch, int grid, int win) {
-  const int padded = (grid + win - 1) / win * win, nw = padded / win;
-  std::vector<int32_t> idx;
-  idx.reserve(static_cast<size_t>(batch) * nw * nw * win * win);
-  for (int b = 0; b < batch; ++b)
-    for (int wy = 0; wy < nw; ++wy)
-      for (int wx = 0; wx < nw; ++wx)
-        for (int y = 0; y < win; ++y)
-          for (int x = 0; x < win; ++x) {
-            const int gy = wy * win + y, gx = wx * win + x;
-            idx.push_back(gy < grid && gx < grid ? (b * grid + gy) * grid + gx : -1);
-          }
-  return idx;
-}
-
-// The inverse: for each grid token, its row in the windowed layout (padding dropped).
-std::vector<int32_t> window_merge_index(int batch, int grid, int win) {
-  const int padded = (grid + win - 1) / win * win, nw = padded / win;
-  std::vector<int32_t> idx;
-  idx.reserve(static_cast<size_t>(batch) * grid * grid);
-  for (int b = 0; b < batch; ++b)
-    for (int gy = 0; gy < grid; ++gy)
-      for (int gx = 0; gx < grid; ++gx) {
-        const int window = (b * nw + gy / win) * nw + gx / win;
-        idx.push_back(window * win * win + (gy % win) * win + gx % win);
-      }
-  return idx;
-}
-
-}  // namespace
 
 const Tensor& SamEncoder::pos_for(int grid) {
   auto it = pos_cache_.find(grid);
@@ -131,18 +96,29 @@ Tensor SamEncoder::conv3x3(const Tensor& x, const Tensor& w, int batch, int grid
 
 Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
   const SamBlockWeights& bw = w_.blocks.at(index);
-  Tensor xn = vision_layer_norm(be_, x, bw.norm1, cfg_.eps);
   Tensor attn;
   if (bw.global) {
-    attn = attention(xn.reshape({batch, int64_t(grid) * grid, cfg_.width}), index, grid).reshape({-1, cfg_.width});
+    Tensor xn = vision_layer_norm(be_, x, bw.norm1, cfg_.eps);
+    Qkv qkv = project_qkv(be_, xn, bw.qkv);
+    const Shape views{batch, int64_t(grid) * grid, cfg_.width};
+    attn = be_.empty(views, be_.vision_dtype());
+    be_.attention(qkv.q.reshape(views), qkv.k.reshape(views), qkv.v.reshape(views), attn, attention_spec(index, grid));
+    attn = attn.reshape({-1, cfg_.width});
   } else {
-    const int win = cfg_.window;
-    const int nw = (grid + win - 1) / win;
-    Tensor windows = be_.empty({int64_t(batch) * nw * nw, int64_t(win) * win, cfg_.width}, be_.vision_dtype());
-    be_.gather_rows(xn, window_partition_index(batch, grid, win), windows);
-    Tensor wa = attention(windows, index, win, grid);
-    attn = be_.empty({int64_t(batch) * grid * grid, cfg_.width}, be_.vision_dtype());
-    be_.gather_rows(wa.reshape({-1, cfg_.width}), window_merge_index(batch, grid, win), attn);
+    // SAM pads the normalised grid with zero tokens to whole windows: their projections are
+    // the bias, computed once as a row after the grid's tokens, and the backend cuts the
+    // windows (Backend::window_attention) from the projected grid: no product on the 804
+    // padding rows of a 1024-px view's 4,900 window rows.
+    const int64_t tokens = int64_t(batch) * grid * grid;
+    Tensor xn = be_.empty({tokens + 1, cfg_.width}, be_.vision_dtype());
+    Tensor grid_rows = xn.rows(0, tokens), zero_row = xn.rows(tokens, tokens + 1);
+    be_.layer_norm(x, bw.norm1.w, bw.norm1.b, cfg_.eps, grid_rows);
+    be_.gather_rows(x, {-1}, zero_row);
+    Qkv qkv = project_qkv(be_, xn, bw.qkv);
+    AttentionSpec spec = attention_spec(index, cfg_.window);
+    spec.window_source_grid = grid;
+    attn = be_.empty({tokens, cfg_.width}, be_.vision_dtype());
+    be_.window_attention(qkv.q, qkv.k, qkv.v, attn, spec);
   }
   // The output projection is per token, so it runs after the windows are merged (no work on
   // their padding) and adds into the residual stream (fused by backends that can).
@@ -153,25 +129,19 @@ Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
   return x;
 }
 
-// xs: [n, grid*grid, C] (n windows or n views). Returns [n, grid*grid, C] before proj.
-Tensor SamEncoder::attention(const Tensor& xs, int index, int grid, int source_grid) {
-  const SamBlockWeights& bw = w_.blocks.at(index);
+AttentionSpec SamEncoder::attention_spec(int index, int grid) {
   const int heads = cfg_.heads, hd = cfg_.width / heads;
-  Qkv qkv = project_qkv(be_, xs, bw.qkv);
   AttentionSpec spec;
   spec.heads = heads;
   spec.head_dim = hd;
   spec.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   spec.grid_h = spec.grid_w = grid;
-  spec.window_source_grid = source_grid;  // the padding's outputs are dropped by the merge
   spec.int8 = w_.int8;
   // Windowed blocks use their 27-row tables as stored; global blocks resize theirs to the grid.
   const auto& tabs = rel_tables_for(index, grid);
   spec.rel_pos_h = tabs.first;
   spec.rel_pos_w = tabs.second;
-  Tensor out = be_.empty(xs.shape(), be_.vision_dtype());
-  be_.attention(qkv.q, qkv.k, qkv.v, out, spec);
-  return out;
+  return spec;
 }
 
 }  // namespace folio

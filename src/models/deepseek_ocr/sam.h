@@ -26,9 +26,8 @@ class SamEncoder {
   Tensor patch_rows(const std::vector<const float*>& views, int size);
   // One block; x (the residual stream) is updated in place and returned.
   Tensor block(Tensor x, int index, int batch, int grid);
-  // Attention of n windows or views xs [n, grid*grid, C], before the output projection.
-  // source_grid: for windows, the grid they were cut from (AttentionSpec::window_source_grid).
-  Tensor attention(const Tensor& xs, int index, int grid, int source_grid = 0);
+  // The attention of block `index` over grid x grid tokens (a window or a view).
+  AttentionSpec attention_spec(int index, int grid);
   Tensor conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride);
   const Tensor& pos_for(int grid);
   const std::pair<Tensor, Tensor>& rel_tables_for(int block, int grid);

@@ -1,0 +1,50 @@
+// Backend::window_attention's default: the windows of SAM's token grids cut with gather_rows
+// (padding tokens from the padding row), attention() over them, and the real tokens' outputs
+// gathered back into grid order.
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "core/error.h"
+
+namespace folio {
+
+std::vector<int32_t> window_token_rows(int64_t views, int64_t S, int64_t win) {
+  const int64_t nw = (S + win - 1) / win, pad_row = views * S * S;
+  std::vector<int32_t> rows;
+  rows.reserve(static_cast<size_t>(views * nw * nw * win * win));
+  for (int64_t b = 0; b < views; ++b)
+    for (int64_t wy = 0; wy < nw; ++wy)
+      for (int64_t wx = 0; wx < nw; ++wx)
+        for (int64_t y = 0; y < win; ++y)
+          for (int64_t x = 0; x < win; ++x) {
+            const int64_t gy = wy * win + y, gx = wx * win + x;
+            rows.push_back(static_cast<int32_t>(gy < S && gx < S ? (b * S + gy) * S + gx : pad_row));
+          }
+  return rows;
+}
+
+
+void Backend::window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
+  const int64_t S = spec.window_source_grid, win = spec.grid_w, C = q.ndim() == 2 ? q.dim(1) : 0;
+  if (S <= 0 || win <= 0 || spec.grid_h != win || C == 0 || (q.dim(0) - 1) % (S * S) != 0 || out.ndim() != 2 ||
+      out.dim(0) != q.dim(0) - 1)
+    throw internal_error("window_attention: q " + shape_str(q.shape()) + " out " + shape_str(out.shape()) +
+                         " are not grids of " + std::to_string(S) + "^2 tokens (and a padding row) in " +
+                         std::to_string(spec.grid_h) + "x" + std::to_string(spec.grid_w) + " windows");
+  const int64_t views = (q.dim(0) - 1) / (S * S), nw = (S + win - 1) / win, tokens = views * S * S;
+  const std::vector<int32_t> cut = window_token_rows(views, S, win);
+  std::vector<int32_t> merge(static_cast<size_t>(tokens));
+  for (size_t i = 0; i < cut.size(); ++i)
+    if (cut[i] < tokens) merge[cut[i]] = static_cast<int32_t>(i);
+  const Shape windows{views * nw * nw, win * win, C};
+  Tensor qw = empty(windows, q.dtype()), kw = empty(windows, k.dtype()), vw = empty(windows, v.dtype());
+  gather_rows(q, cut, qw);
+  gather_rows(k, cut, kw);
+  gather_rows(v, cut, vw);
+  Tensor ow = empty(windows, out.dtype());
+  attention(qw, kw, vw, ow, spec);  // window_source_grid: the padding's query rows may be skipped
+  gather_rows(ow.reshape({-1, C}), merge, out);
+}
+
+}  // namespace folio
