@@ -49,6 +49,8 @@ struct AttentionSpec {
 // row and window column, the win x win tokens of the window row-major, as rows of `views`
 // stacked S x S grids, or views * S * S (the padding row) past the grid's bottom or right edge.
 std::vector<int32_t> window_token_rows(int64_t views, int64_t S, int64_t win);
+// Its inverse for the `tokens` grid tokens: the position of each in `cut` (padding skipped).
+std::vector<int32_t> window_merge_rows(const std::vector<int32_t>& cut, int64_t tokens);
 
 // One routed expert's SwiGLU weights: down(silu(gate(x)) * up(x)).
 struct ExpertWeights {
@@ -135,6 +137,11 @@ class Backend {
   // read the grid in place (the CPU's int8 attention does).
   virtual void window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out,
                                 const AttentionSpec& spec);
+  // Whether window_attention reads the windows' rows from the grids in place for `spec` (no
+  // copies). SAM then projects q/k/v on the grid's tokens and a padding row and calls it;
+  // otherwise SAM cuts the windows from the normalised tokens and projects those (on a GPU,
+  // three gathers of q/k/v cost more than projecting the windows' 804 padding rows).
+  virtual bool window_attention_in_place(const AttentionSpec& spec) const { return false; }
   // NeoX ("rotate half") RoPE over the full head_dim, in place. x[T, H*D]; positions[T] (host).
   virtual void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim,
                          float theta) = 0;

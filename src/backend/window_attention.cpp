@@ -25,6 +25,13 @@ std::vector<int32_t> window_token_rows(int64_t views, int64_t S, int64_t win) {
 }
 
 
+std::vector<int32_t> window_merge_rows(const std::vector<int32_t>& cut, int64_t tokens) {
+  std::vector<int32_t> merge(static_cast<size_t>(tokens), -1);
+  for (size_t i = 0; i < cut.size(); ++i)
+    if (cut[i] >= 0 && cut[i] < tokens) merge[cut[i]] = static_cast<int32_t>(i);
+  return merge;
+}
+
 void Backend::window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
   const int64_t S = spec.window_source_grid, win = spec.grid_w, C = q.ndim() == 2 ? q.dim(1) : 0;
   if (S <= 0 || win <= 0 || spec.grid_h != win || C == 0 || (q.dim(0) - 1) % (S * S) != 0 || out.ndim() != 2 ||
@@ -34,9 +41,7 @@ void Backend::window_attention(const Tensor& q, const Tensor& k, const Tensor& v
                          std::to_string(spec.grid_h) + "x" + std::to_string(spec.grid_w) + " windows");
   const int64_t views = (q.dim(0) - 1) / (S * S), nw = (S + win - 1) / win, tokens = views * S * S;
   const std::vector<int32_t> cut = window_token_rows(views, S, win);
-  std::vector<int32_t> merge(static_cast<size_t>(tokens));
-  for (size_t i = 0; i < cut.size(); ++i)
-    if (cut[i] < tokens) merge[cut[i]] = static_cast<int32_t>(i);
+  const std::vector<int32_t> merge = window_merge_rows(cut, tokens);
   const Shape windows{views * nw * nw, win * win, C};
   Tensor qw = empty(windows, q.dtype()), kw = empty(windows, k.dtype()), vw = empty(windows, v.dtype());
   gather_rows(q, cut, qw);

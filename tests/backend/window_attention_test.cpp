@@ -86,8 +86,11 @@ TEST(WindowAttention, DefaultEqualsWindowsCutByHand) {
 }
 
 TEST(WindowAttention, Int8InPlaceEqualsTheCutWindows) {
-  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
   auto be = make_backend("cpu");
+  // In place for the int8 attention only (SAM cuts the windows itself otherwise).
+  EXPECT_EQ(be->window_attention_in_place(spec_for(Grids{2, 10, 4, 2, 16}, true)), cpu::have_avx512_vnni());
+  EXPECT_FALSE(be->window_attention_in_place(spec_for(Grids{2, 10, 4, 2, 16}, false)));
+  if (!cpu::have_avx512_vnni()) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
   // Small windows, and SAM's (196 tokens: blocks of 36 queries across edge windows' rows).
   for (const Grids& g : {Grids{2, 10, 4, 2, 16}, Grids{1, 40, 14, 2, 64}}) {
     const Tensor q = grid_rows(g, 11), k = grid_rows(g, 12), v = grid_rows(g, 13);

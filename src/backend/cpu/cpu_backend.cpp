@@ -258,8 +258,11 @@ class CpuBackend final : public Backend {
   }
 
   void window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
-    if (spec.int8 && cpu::have_avx512_vnni() && spec.head_dim % 16 == 0) return cpu::window_attention_int8(q, k, v, out, spec);
+    if (window_attention_in_place(spec)) return cpu::window_attention_int8(q, k, v, out, spec);
     Backend::window_attention(q, k, v, out, spec);
+  }
+  bool window_attention_in_place(const AttentionSpec& spec) const override {
+    return spec.int8 && cpu::have_avx512_vnni() && spec.head_dim % 16 == 0;
   }
 
   void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim, float theta) override {

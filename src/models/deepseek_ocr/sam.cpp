@@ -105,20 +105,10 @@ Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
     be_.attention(qkv.q.reshape(views), qkv.k.reshape(views), qkv.v.reshape(views), attn, attention_spec(index, grid));
     attn = attn.reshape({-1, cfg_.width});
   } else {
-    // SAM pads the normalised grid with zero tokens to whole windows: their projections are
-    // the bias, computed once as a row after the grid's tokens, and the backend cuts the
-    // windows (Backend::window_attention) from the projected grid: no product on the 804
-    // padding rows of a 1024-px view's 4,900 window rows.
-    const int64_t tokens = int64_t(batch) * grid * grid;
-    Tensor xn = be_.empty({tokens + 1, cfg_.width}, be_.vision_dtype());
-    Tensor grid_rows = xn.rows(0, tokens), zero_row = xn.rows(tokens, tokens + 1);
-    be_.layer_norm(x, bw.norm1.w, bw.norm1.b, cfg_.eps, grid_rows);
-    be_.gather_rows(x, {-1}, zero_row);
-    Qkv qkv = project_qkv(be_, xn, bw.qkv);
     AttentionSpec spec = attention_spec(index, cfg_.window);
     spec.window_source_grid = grid;
-    attn = be_.empty({tokens, cfg_.width}, be_.vision_dtype());
-    be_.window_attention(qkv.q, qkv.k, qkv.v, attn, spec);
+    attn = be_.window_attention_in_place(spec) ? windows_on_grid(x, bw, spec, batch, grid)
+                                               : windows_cut(x, bw, spec, batch, grid);
   }
   // The output projection is per token, so it runs after the windows are merged (no work on
   // their padding) and adds into the residual stream (fused by backends that can).
@@ -127,6 +117,44 @@ Tensor SamEncoder::block(Tensor x, int index, int batch, int grid) {
   // MLP added to the residual (fused by backends that can).
   be_.mlp_add(hn, bw.lin1.w, bw.lin1.bias(), Backend::LinearThen::kGeluErf, bw.lin2.w, bw.lin2.bias(), x);
   return x;
+}
+
+// SAM pads the normalised grid with zero tokens to whole windows: their projections are the
+// bias, computed once as a row after the grid's tokens, and the backend reads the windows from
+// the projected grid (Backend::window_attention): no product on the 804 padding rows of a
+// 1024-px view's 4,900 window rows, no copies of the windows.
+Tensor SamEncoder::windows_on_grid(const Tensor& x, const SamBlockWeights& bw, const AttentionSpec& spec, int batch,
+                                   int grid) {
+  const int64_t tokens = int64_t(batch) * grid * grid;
+  Tensor xn = be_.empty({tokens + 1, cfg_.width}, be_.vision_dtype());
+  Tensor grid_rows = xn.rows(0, tokens), zero_row = xn.rows(tokens, tokens + 1);
+  be_.layer_norm(x, bw.norm1.w, bw.norm1.b, cfg_.eps, grid_rows);
+  be_.gather_rows(x, {-1}, zero_row);
+  Qkv qkv = project_qkv(be_, xn, bw.qkv);
+  Tensor attn = be_.empty({tokens, cfg_.width}, be_.vision_dtype());
+  be_.window_attention(qkv.q, qkv.k, qkv.v, attn, spec);
+  return attn;
+}
+
+// The windows cut from the normalised grid (zero rows for the padding), projected, and their
+// real tokens' outputs put back in grid order.
+Tensor SamEncoder::windows_cut(const Tensor& x, const SamBlockWeights& bw, const AttentionSpec& spec, int batch,
+                               int grid) {
+  const int win = cfg_.window, nw = (grid + win - 1) / win;
+  const int64_t tokens = int64_t(batch) * grid * grid;
+  std::vector<int32_t> cut = window_token_rows(batch, grid, win);
+  const std::vector<int32_t> merge = window_merge_rows(cut, tokens);
+  for (int32_t& r : cut)
+    if (r == tokens) r = -1;  // zero padding
+  Tensor xn = vision_layer_norm(be_, x, bw.norm1, cfg_.eps);
+  Tensor windows = be_.empty({int64_t(batch) * nw * nw, int64_t(win) * win, cfg_.width}, be_.vision_dtype());
+  be_.gather_rows(xn, cut, windows);
+  Qkv qkv = project_qkv(be_, windows, bw.qkv);
+  Tensor wa = be_.empty(windows.shape(), be_.vision_dtype());
+  be_.attention(qkv.q, qkv.k, qkv.v, wa, spec);  // window_source_grid: the padding's query rows may be skipped
+  Tensor attn = be_.empty({tokens, cfg_.width}, be_.vision_dtype());
+  be_.gather_rows(wa.reshape({-1, cfg_.width}), merge, attn);
+  return attn;
 }
 
 AttentionSpec SamEncoder::attention_spec(int index, int grid) {

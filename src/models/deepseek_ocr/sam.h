@@ -28,6 +28,11 @@ class SamEncoder {
   Tensor block(Tensor x, int index, int batch, int grid);
   // The attention of block `index` over grid x grid tokens (a window or a view).
   AttentionSpec attention_spec(int index, int grid);
+  // A windowed block's attention before the output projection, [batch*grid*grid, C] in grid
+  // order from the residual stream x: q/k/v projected on the grid and the windows read in
+  // place by the backend (Backend::window_attention_in_place), or the windows cut first.
+  Tensor windows_on_grid(const Tensor& x, const SamBlockWeights& bw, const AttentionSpec& spec, int batch, int grid);
+  Tensor windows_cut(const Tensor& x, const SamBlockWeights& bw, const AttentionSpec& spec, int batch, int grid);
   Tensor conv3x3(const Tensor& x, const Tensor& w, int batch, int grid, int channels, int stride);
   const Tensor& pos_for(int grid);
   const std::pair<Tensor, Tensor>& rel_tables_for(int block, int grid);
