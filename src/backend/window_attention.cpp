@@ -1,6 +1,7 @@
-// Backend::window_attention's default: the windows of SAM's token grids cut with gather_rows
-// (padding tokens from the padding row), attention() over them, and the real tokens' outputs
-// gathered back into grid order.
+// SAM's window geometry on token grids (window_token_rows, window_merge_rows) and
+// Backend::window_attention's default: the windows cut with gather_rows (padding tokens from
+// the padding row), attention() over them, and the real tokens' outputs gathered back into
+// grid order.
 #include <string>
 #include <vector>
 
@@ -23,7 +24,6 @@ std::vector<int32_t> window_token_rows(int64_t views, int64_t S, int64_t win) {
           }
   return rows;
 }
-
 
 std::vector<int32_t> window_merge_rows(const std::vector<int32_t>& cut, int64_t tokens) {
   std::vector<int32_t> merge(static_cast<size_t>(tokens), -1);

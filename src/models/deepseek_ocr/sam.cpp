@@ -7,7 +7,6 @@
 
 namespace folio {
 
-
 const Tensor& SamEncoder::pos_for(int grid) {
   auto it = pos_cache_.find(grid);
   if (it == pos_cache_.end())
