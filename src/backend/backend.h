@@ -49,6 +49,11 @@ struct AttentionSpec {
 // row and window column, the win x win tokens of the window row-major, as rows of `views`
 // stacked S x S grids, or views * S * S (the padding row) past the grid's bottom or right edge.
 std::vector<int32_t> window_token_rows(int64_t views, int64_t S, int64_t win);
+// The same for window_attention's arguments, after checking that they fit its contract (q, k,
+// v [views * S * S + 1, heads * head_dim], out [views * S * S, heads * head_dim], square
+// windows); internal_error naming `op` otherwise.
+std::vector<int32_t> window_token_rows(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                       const AttentionSpec& spec, const char* op);
 // Its inverse for the `tokens` grid tokens: the position of each in `cut` (padding skipped).
 std::vector<int32_t> window_merge_rows(const std::vector<int32_t>& cut, int64_t tokens);
 

@@ -32,17 +32,22 @@ std::vector<int32_t> window_merge_rows(const std::vector<int32_t>& cut, int64_t 
   return merge;
 }
 
-void Backend::window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
-  const int64_t S = spec.window_source_grid, win = spec.grid_w, C = q.ndim() == 2 ? q.dim(1) : 0;
-  if (S <= 0 || win <= 0 || spec.grid_h != win || C == 0 || (q.dim(0) - 1) % (S * S) != 0 || out.ndim() != 2 ||
-      out.dim(0) != q.dim(0) - 1)
-    throw internal_error("window_attention: q " + shape_str(q.shape()) + " out " + shape_str(out.shape()) +
+std::vector<int32_t> window_token_rows(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                       const AttentionSpec& spec, const char* op) {
+  const int64_t S = spec.window_source_grid, win = spec.grid_w, C = int64_t(spec.heads) * spec.head_dim;
+  if (S <= 0 || win <= 0 || spec.grid_h != win || q.ndim() != 2 || q.dim(1) != C || (q.dim(0) - 1) % (S * S) != 0 ||
+      k.shape() != q.shape() || v.shape() != q.shape() || out.ndim() != 2 || out.dim(0) != q.dim(0) - 1 || out.dim(1) != C)
+    throw internal_error(std::string(op) + ": q " + shape_str(q.shape()) + " out " + shape_str(out.shape()) +
                          " are not grids of " + std::to_string(S) + "^2 tokens (and a padding row) in " +
                          std::to_string(spec.grid_h) + "x" + std::to_string(spec.grid_w) + " windows");
-  const int64_t views = (q.dim(0) - 1) / (S * S), nw = (S + win - 1) / win, tokens = views * S * S;
-  const std::vector<int32_t> cut = window_token_rows(views, S, win);
-  const std::vector<int32_t> merge = window_merge_rows(cut, tokens);
-  const Shape windows{views * nw * nw, win * win, C};
+  return window_token_rows((q.dim(0) - 1) / (S * S), S, win);
+}
+
+void Backend::window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
+  const std::vector<int32_t> cut = window_token_rows(q, k, v, out, spec, "window_attention");
+  const std::vector<int32_t> merge = window_merge_rows(cut, out.dim(0));
+  const int64_t N = int64_t(spec.grid_h) * spec.grid_w, C = q.dim(1);
+  const Shape windows{static_cast<int64_t>(cut.size()) / N, N, C};
   Tensor qw = empty(windows, q.dtype()), kw = empty(windows, k.dtype()), vw = empty(windows, v.dtype());
   gather_rows(q, cut, qw);
   gather_rows(k, cut, kw);

@@ -89,15 +89,9 @@ void attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& o
 }
 
 void window_attention_int8(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) {
-  const int64_t S = spec.window_source_grid, win = spec.grid_w, C = int64_t(spec.heads) * spec.head_dim;
-  if (S <= 0 || win <= 0 || spec.grid_h != win || q.ndim() != 2 || q.dim(1) != C || (q.dim(0) - 1) % (S * S) != 0 ||
-      k.shape() != q.shape() || v.shape() != q.shape() || out.ndim() != 2 || out.dim(0) != q.dim(0) - 1 || out.dim(1) != C)
-    throw internal_error("window_attention_int8: q " + shape_str(q.shape()) + " out " + shape_str(out.shape()) +
-                         " are not grids of " + std::to_string(S) + "^2 tokens (and a padding row) in " +
-                         std::to_string(win) + "x" + std::to_string(win) + " windows");
-  const int64_t views = (q.dim(0) - 1) / (S * S), nw = (S + win - 1) / win;
-  const std::vector<int32_t> token_row = window_token_rows(views, S, win);
-  run(q, k, v, out, spec, Rows{views * nw * nw, win * win, win * win, token_row.data()});
+  const std::vector<int32_t> token_row = window_token_rows(q, k, v, out, spec, "window_attention_int8");
+  const int64_t N = int64_t(spec.grid_h) * spec.grid_w;
+  run(q, k, v, out, spec, Rows{static_cast<int64_t>(token_row.size()) / N, N, N, token_row.data()});
 }
 
 namespace {

@@ -252,18 +252,21 @@ class CpuBackend final : public Backend {
     });
   }
 
+  // The int8 attention (products on vpdpbusd) for the vision encoder's int8 mode; fp32 otherwise.
+  static bool int8_attention(const AttentionSpec& spec) {
+    return spec.int8 && cpu::have_avx512_vnni() && spec.head_dim % 16 == 0;
+  }
+
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
-    if (spec.int8 && cpu::have_avx512_vnni() && spec.head_dim % 16 == 0) return cpu::attention_int8(q, k, v, out, spec);
+    if (int8_attention(spec)) return cpu::attention_int8(q, k, v, out, spec);
     cpu::attention(q, k, v, out, spec);
   }
 
   void window_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const AttentionSpec& spec) override {
-    if (window_attention_in_place(spec)) return cpu::window_attention_int8(q, k, v, out, spec);
+    if (int8_attention(spec)) return cpu::window_attention_int8(q, k, v, out, spec);
     Backend::window_attention(q, k, v, out, spec);
   }
-  bool window_attention_in_place(const AttentionSpec& spec) const override {
-    return spec.int8 && cpu::have_avx512_vnni() && spec.head_dim % 16 == 0;
-  }
+  bool window_attention_in_place(const AttentionSpec& spec) const override { return int8_attention(spec); }
 
   void rope_neox(Tensor& x, const std::vector<int32_t>& positions, int heads, int head_dim, float theta) override {
     const int64_t T = rows_of(x);

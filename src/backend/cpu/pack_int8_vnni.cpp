@@ -24,7 +24,7 @@ inline __mmask16 first_n(int64_t n) { return n >= 16 ? __mmask16(0xffff) : stati
 // to the correctly rounded quotient (Markstein's theorem), in three FMA-unit operations where
 // vdivps occupies the divider for ~8 cycles per 16 floats (the packers were bound by it). Not
 // for lanes whose s is below kMinReciprocalScale, where 1/s overflows or the remainder is no
-// longer exact: those divide (over_small). Checked for every float x in [-127 s, 127 s] at
+// longer exact: those divide (`small`). Checked for every float x in [-127 s, 127 s] at
 // 56 random scales from 2^-108 to 2^120 (5.5e10 values): the same codes as the division.
 constexpr float kMinReciprocalScale = 0x1p-100f;
 
