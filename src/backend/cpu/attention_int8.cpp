@@ -8,11 +8,11 @@
 #include "backend/cpu/attention_int8.h"
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "backend/cpu/int8_kernels.h"
+#include "backend/cpu/prefetch_rows.h"
 #include "core/error.h"
 #include "core/packed_int8.h"
 #include "core/parallel.h"
@@ -47,6 +47,38 @@ Packed pack_many(int64_t count, int64_t rows, int64_t K, Pack pack) {
     for (int64_t i = i0; i < i1; ++i) pack(i, p.at(i));
   });
   return p;
+}
+
+// Rows of one head (n floats each, a multiple of 8) moved between the token grid and a task's
+// own buffer: row r from src(r) to dst(r) for r in [0, count), with request(r) called
+// kRowsAhead rows early on the grid's side. Inline copies: a head's rows (256 bytes, 3 KB
+// apart at 768 channels) are too far apart for the hardware prefetchers, and a memcpy call per
+// row waited on memory for each (a quarter of a SAM window layer's attention time).
+constexpr int64_t kRowsAhead = 8;
+
+template <class Src, class Dst, class Request>
+void move_head_rows(int64_t count, int64_t n, Src src, Dst dst, Request request) {
+  for (int64_t r = 0; r < std::min(count, kRowsAhead); ++r) request(r);
+  for (int64_t r = 0; r < count; ++r) {
+    if (r + kRowsAhead < count) request(r + kRowsAhead);
+    const float* from = src(r);
+    float* to = dst(r);
+    for (int64_t i = 0; i < n; i += 8) _mm256_storeu_ps(to + i, _mm256_loadu_ps(from + i));
+  }
+}
+
+// Grid rows into buffer rows: the grid's lines requested for reading.
+template <class Src>
+void gather_head_rows(float* dst, int64_t count, int64_t n, Src src) {
+  move_head_rows(count, n, src, [&](int64_t r) { return dst + r * n; }, [&](int64_t r) { prefetch_row(src(r), n); });
+}
+
+// Buffer rows into grid rows: the grid's lines requested for writing, so the stores do not wait.
+template <class Dst>
+void scatter_head_rows(const float* src, int64_t count, int64_t n, Dst dst) {
+  move_head_rows(count, n, [&](int64_t r) { return src + r * n; }, dst, [&](int64_t r) {
+    for (int64_t i = 0; i < n; i += 16) asm volatile("prefetchw %0" ::"m"(*reinterpret_cast<const char*>(dst(r) + i)));
+  });
 }
 
 // y[rows, groups*16] = a_scale * (codes · wᵀ) for quantised rows against a packed matrix.
@@ -210,8 +242,7 @@ void run(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const A
       if (gather) {
         gathered_q.resize(R * D);
         gathered_out.resize(R * D);
-        for (int64_t r = 0; r < rows; ++r)
-          std::memcpy(gathered_q.data() + r * D, Q + query_row(b, query[r]) * stride + h * D, D * sizeof(float));
+        gather_head_rows(gathered_q.data(), rows, D, [&](int64_t r) { return Q + query_row(b, query[r]) * stride + h * D; });
         qp = gathered_q.data();
         ldq = D;
       }
@@ -223,8 +254,7 @@ void run(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const A
           // there (the same values, so the same bytes as packing a cut-out window).
           head_rows.resize(Nk * D);
           auto gather_head = [&](const float* base) {
-            for (int64_t j = 0; j < Nk; ++j)
-              std::memcpy(head_rows.data() + j * D, base + token_row[b * Nk + j] * stride + h * D, D * sizeof(float));
+            gather_head_rows(head_rows.data(), Nk, D, [&](int64_t j) { return base + token_row[b * Nk + j] * stride + h * D; });
           };
           gather_head(K);
           pack_rows_vnni(head_rows.data(), Nk, D, D, own_keys.data());
@@ -281,9 +311,7 @@ void run(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& out, const A
       Int8Block low = block(lo.data(), lo_scale, no_zero, rows, Nk4, head_values, padded_rows(D), op, ldo, scratch.data());
       low.accumulate = true;
       int8_block_vnni(low);
-      if (gather)
-        for (int64_t r = 0; r < rows; ++r)
-          std::memcpy(O + query_row(b, query[r]) * stride + h * D, op + r * D, D * sizeof(float));
+      if (gather) scatter_head_rows(op, rows, D, [&](int64_t r) { return O + query_row(b, query[r]) * stride + h * D; });
     }
   });
 }
