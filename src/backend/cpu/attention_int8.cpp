@@ -51,16 +51,15 @@ Packed pack_many(int64_t count, int64_t rows, int64_t K, Pack pack) {
 
 // Rows of one head (n floats each, a multiple of 8) moved between the token grid and a task's
 // own buffer: row r from src(r) to dst(r) for r in [0, count), with request(r) called
-// kRowsAhead rows early on the grid's side. Inline copies: a head's rows (256 bytes, 3 KB
+// rows_ahead(n) rows early on the grid's side. Inline copies: a head's rows (256 bytes, 3 KB
 // apart at 768 channels) are too far apart for the hardware prefetchers, and a memcpy call per
 // row waited on memory for each (a quarter of a SAM window layer's attention time).
-constexpr int64_t kRowsAhead = 8;
-
 template <class Src, class Dst, class Request>
 void move_head_rows(int64_t count, int64_t n, Src src, Dst dst, Request request) {
-  for (int64_t r = 0; r < std::min(count, kRowsAhead); ++r) request(r);
+  const int64_t ahead = rows_ahead(n);
+  for (int64_t r = 0; r < std::min(count, ahead); ++r) request(r);
   for (int64_t r = 0; r < count; ++r) {
-    if (r + kRowsAhead < count) request(r + kRowsAhead);
+    if (r + ahead < count) request(r + ahead);
     const float* from = src(r);
     float* to = dst(r);
     for (int64_t i = 0; i < n; i += 8) _mm256_storeu_ps(to + i, _mm256_loadu_ps(from + i));
@@ -76,9 +75,7 @@ void gather_head_rows(float* dst, int64_t count, int64_t n, Src src) {
 // Buffer rows into grid rows: the grid's lines requested for writing, so the stores do not wait.
 template <class Dst>
 void scatter_head_rows(const float* src, int64_t count, int64_t n, Dst dst) {
-  move_head_rows(count, n, [&](int64_t r) { return src + r * n; }, dst, [&](int64_t r) {
-    for (int64_t i = 0; i < n; i += 16) asm volatile("prefetchw %0" ::"m"(*reinterpret_cast<const char*>(dst(r) + i)));
-  });
+  move_head_rows(count, n, [&](int64_t r) { return src + r * n; }, dst, [&](int64_t r) { prefetch_row_for_write(dst(r), n); });
 }
 
 // y[rows, groups*16] = a_scale * (codes · wᵀ) for quantised rows against a packed matrix.

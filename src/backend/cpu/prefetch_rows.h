@@ -18,4 +18,10 @@ inline void prefetch_row(const float* row, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) _mm_prefetch(reinterpret_cast<const char*>(row + i), _MM_HINT_T0);
 }
 
+// The same for a row about to be written (prefetchw): stores to lines that are not in cache
+// otherwise wait for them to arrive.
+inline void prefetch_row_for_write(float* row, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) asm volatile("prefetchw %0" ::"m"(*reinterpret_cast<const char*>(row + i)));
+}
+
 }  // namespace folio::cpu
